@@ -1,0 +1,1 @@
+"""The `dea` command line: every engine feature, scriptable headless."""

@@ -1,0 +1,278 @@
+"""Find every occurrence of a template box on a page: NCC over poses, coarse to fine.
+
+The coarse pass correlates every pose of the template with a downscaled page (cheap: few
+pixels, OpenCV's FFT correlation, all cores); the fine pass rescores each coarse peak at full
+resolution in a small window, for its few best poses; NMS then keeps one match per ornament.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from dea_core.errors import MatchCancelled, MatchOptionsError
+from dea_core.matching.ncc import local_peaks, ncc_map, self_similarity
+from dea_core.matching.nms import suppress
+from dea_core.matching.poses import Pose, pose_bank, pose_quad, render_pose
+from dea_core.matching.result import Match, MatchResult
+from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD, Band, search_band
+
+Box = tuple[float, float, float, float]
+ProgressCallback = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+
+# The score a match needs by default: measured on generated pages (benchmarks/RESULTS.md).
+DEFAULT_THRESHOLD = 0.6
+# Matches are kept down to this score so the GUI's + button shows more without matching again.
+SCORE_FLOOR = 0.4
+# The template's smaller side at the coarse level, in pixels: small enough to be fast,
+# large enough for the ornament's shape to still tell it from type.
+COARSE_SIDE = 14
+MAX_COARSE_FACTOR = 8
+# Coarse scores run lower than full-resolution ones (downscaling blurs fine hatching).
+COARSE_SLACK = 0.1
+# At a coarse peak, poses scoring within this of the best are rescored at full resolution.
+REFINE_SPREAD = 0.12
+REFINE_POSES = 3
+# Two poses whose renderings correlate this well are one pose for this template (symmetry).
+SAME_LOOK = 0.97
+MIN_TEMPLATE_SIDE = 4
+MAX_CANDIDATES = 5000
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """What to search: poses, where, and how good a match must be."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    rotations: tuple[float, ...] = (0.0,)
+    flip: bool = False
+    scales: tuple[float, ...] = (1.0,)
+    neighbourhood: float | None = DEFAULT_NEIGHBOURHOOD
+    floor: float = SCORE_FLOOR
+
+    def poses(self) -> list[Pose]:
+        """The distinct poses to search, simplest first."""
+        return pose_bank(self.rotations, self.flip, self.scales)
+
+    def effective_floor(self) -> float:
+        return min(self.threshold, self.floor)
+
+
+@dataclass
+class _PosedTemplate:
+    pose: Pose
+    image: np.ndarray
+    coarse: np.ndarray | None = field(default=None, repr=False)
+
+
+class PageMatcher:
+    """Matches templates on one page; keeps the page's pyramid so every click is cheap."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        """image: (H, W) gray or (H, W, 3) BGR, uint8."""
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        self.gray = gray.astype(np.float32)
+        self._levels: dict[int, np.ndarray] = {1: self.gray}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.gray.shape[0], self.gray.shape[1]
+
+    def level(self, factor: int) -> np.ndarray:
+        """The page shrunk by an integer `factor` (area averaging), cached."""
+        if factor not in self._levels:
+            h, w = self.shape
+            size = (max(1, w // factor), max(1, h // factor))
+            self._levels[factor] = cv2.resize(self.gray, size, interpolation=cv2.INTER_AREA)
+        return self._levels[factor]
+
+    def match(self, label: str, template_box: Box, options: MatchOptions = MatchOptions(), *,
+              progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> MatchResult:
+        """Every occurrence of the ornament inside `template_box`, best first."""
+        x0, y0, x1, y1 = _pixel_box(template_box, self.shape)
+        template = self.gray[y0:y1, x0:x1]
+        posed = _distinct_poses(template, options.poses())
+        band = search_band(self.shape[0], (x0, y0, x1, y1), options.neighbourhood)
+        factor = _coarse_factor(template.shape, min(p.pose.scale for p in posed))
+        _attach_coarse(posed, factor)
+        floor = options.effective_floor()
+        steps = _Steps(progress, cancel)
+        peaks = self._coarse_peaks(posed, band, factor, floor - COARSE_SLACK, steps)
+        candidates = self._refine(peaks, posed, factor, (x1 - x0, y1 - y0), label, floor, steps)
+        # Below the floor a candidate can neither be kept nor suppress a better one.
+        candidates = [m for m in candidates if m.score >= floor and band.contains(m.centre[1])]
+        kept = suppress(candidates)
+        return MatchResult(label, (x0, y0, x1, y1), tuple(kept), floor)
+
+    def match_all(self, templates: Mapping[str, Box], options: MatchOptions = MatchOptions(), *,
+                  progress: ProgressCallback | None = None,
+                  cancel: CancelCheck | None = None) -> dict[str, MatchResult]:
+        """`match` for every label; progress counts labels."""
+        results: dict[str, MatchResult] = {}
+        for index, (label, box) in enumerate(templates.items()):
+            if cancel is not None and cancel():
+                raise MatchCancelled("matching cancelled")
+            results[label] = self.match(label, box, options, cancel=cancel)
+            if progress is not None:
+                progress(index + 1, len(templates))
+        return results
+
+    def _coarse_peaks(self, posed: list[_PosedTemplate], band: Band, factor: int, floor: float,
+                      steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
+        """Coarse centres (x, y) with every pose's coarse score there: (x, y, scores (P,))."""
+        page = self.level(factor)
+        tallest = max(p.image.shape[0] for p in posed)
+        top = max(0, int((band.top - tallest / 2) // factor) - 1)
+        bottom = min(page.shape[0], math.ceil((band.bottom + tallest / 2) / factor) + 1)
+        region = page[top:bottom]
+        stack = np.full((len(posed), *region.shape), -1.0, np.float32)
+        steps.begin(len(posed))
+
+        def correlate(index: int) -> None:
+            steps.check()
+            small = posed[index].coarse
+            if small is None or small.shape[0] > region.shape[0] or small.shape[1] > region.shape[1]:
+                return
+            scores = ncc_map(region, small)
+            oy, ox = small.shape[0] // 2, small.shape[1] // 2
+            stack[index, oy:oy + scores.shape[0], ox:ox + scores.shape[1]] = scores
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for _ in pool.map(correlate, range(len(posed))):
+                steps.advance()
+        best = stack.max(axis=0)
+        smallest = min(min(p.coarse.shape) for p in posed if p.coarse is not None)
+        radius = max(1, int(smallest * 0.4))
+        peaks = local_peaks(best, (radius, radius), floor)
+        if len(peaks) > MAX_CANDIDATES:
+            order = np.argsort(-best[peaks[:, 1], peaks[:, 0]])[:MAX_CANDIDATES]
+            peaks = peaks[order]
+        return [(int(x), int(y) + top, stack[:, max(0, y - 1):y + 2, max(0, x - 1):x + 2].max(axis=(1, 2)))
+                for x, y in peaks]
+
+    def _refine(self, peaks: list[tuple[int, int, np.ndarray]], posed: list[_PosedTemplate], factor: int,
+                template_size: tuple[int, int], label: str, floor: float, steps: _Steps) -> list[Match]:
+        """Full-resolution score, position and pose for each coarse peak, on all cores."""
+        steps.begin(len(peaks))
+
+        def refine_peak(peak: tuple[int, int, np.ndarray]) -> list[Match]:
+            steps.check()
+            x, y, scores = peak
+            best = float(scores.max())
+            order = [i for i in np.argsort(-scores)[:REFINE_POSES] if scores[i] >= best - REFINE_SPREAD]
+            centre = ((x + 0.5) * factor, (y + 0.5) * factor)
+            found: list[Match] = []
+            for index in order:
+                match = self._rescore(posed[index], centre, factor + 1, template_size, label)
+                if match is None:
+                    continue
+                found.append(match)
+                if match.score < floor - COARSE_SLACK:
+                    # The best coarse pose is far off at full resolution: clutter, not an ornament.
+                    break
+            return found
+
+        matches: list[Match] = []
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for found in pool.map(refine_peak, peaks):
+                matches.extend(found)
+                steps.advance()
+        return matches
+
+    def _rescore(self, posed: _PosedTemplate, centre: tuple[float, float], reach: int,
+                 template_size: tuple[int, int], label: str) -> Match | None:
+        h, w = posed.image.shape
+        left = round(centre[0] - w / 2) - reach
+        top = round(centre[1] - h / 2) - reach
+        x0, y0 = max(0, left), max(0, top)
+        x1 = min(self.shape[1], left + w + 2 * reach + 1)
+        y1 = min(self.shape[0], top + h + 2 * reach + 1)
+        if x1 - x0 < w or y1 - y0 < h:
+            return None
+        scores = ncc_map(self.gray[y0:y1, x0:x1], posed.image)
+        _, score, _, (bx, by) = cv2.minMaxLoc(scores)
+        found_centre = (x0 + bx + w / 2, y0 + by + h / 2)
+        quad = pose_quad(template_size[0], template_size[1], posed.pose, found_centre)
+        return Match(label, float(score), posed.pose, quad)
+
+
+class _Steps:
+    """Progress and cancellation for one match, as steps done out of steps known."""
+
+    def __init__(self, progress: ProgressCallback | None, cancel: CancelCheck | None) -> None:
+        self._progress, self._cancel = progress, cancel
+        self._done = self._total = 0
+
+    def begin(self, count: int) -> None:
+        self._total += count
+
+    def advance(self) -> None:
+        self._done += 1
+        if self._progress is not None:
+            self._progress(self._done, self._total)
+
+    def check(self) -> None:
+        if self._cancel is not None and self._cancel():
+            raise MatchCancelled("matching cancelled")
+
+
+def _pixel_box(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The template box as whole pixels inside the page, or a MatchOptionsError."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    x0, x1 = sorted((x0, x1))
+    y0, y1 = sorted((y0, y1))
+    h, w = shape
+    ix0, iy0 = max(0, math.floor(x0)), max(0, math.floor(y0))
+    ix1, iy1 = min(w, math.ceil(x1)), min(h, math.ceil(y1))
+    if ix1 - ix0 < MIN_TEMPLATE_SIDE or iy1 - iy0 < MIN_TEMPLATE_SIDE:
+        raise MatchOptionsError(
+            f"template box {tuple(round(v, 1) for v in box)} is smaller than {MIN_TEMPLATE_SIDE} px "
+            f"or outside the {w}x{h} page; draw a box around the whole ornament")
+    return ix0, iy0, ix1, iy1
+
+
+def _coarse_factor(template_shape: tuple[int, int], smallest_scale: float) -> int:
+    side = min(template_shape) * smallest_scale
+    return int(max(1, min(MAX_COARSE_FACTOR, side // COARSE_SIDE)))
+
+
+def _paper_level(template: np.ndarray) -> float:
+    """The template's background grey: the median of its border, usually paper."""
+    border = np.concatenate([template[0], template[-1], template[:, 0], template[:, -1]])
+    return float(np.median(border))
+
+
+def _distinct_poses(template: np.ndarray, poses: list[Pose]) -> list[_PosedTemplate]:
+    """The template rendered in each pose, dropping poses that look like a simpler one.
+
+    A left-right symmetric fleuron looks the same mirrored: searching both would only report
+    the mirrored pose by a noise margin, so the plain pose stands for both.
+    """
+    paper = _paper_level(template)
+    kept: list[_PosedTemplate] = []
+    for pose in poses:
+        image, _ = render_pose(template, pose, border_value=paper)
+        if any(self_similarity(image, k.image) >= SAME_LOOK for k in kept):
+            continue
+        kept.append(_PosedTemplate(pose, image.astype(np.float32)))
+    return kept
+
+
+def _attach_coarse(posed: list[_PosedTemplate], factor: int) -> None:
+    """Attach each pose's template shrunk by `factor` (None when too small to correlate)."""
+    for item in posed:
+        h, w = item.image.shape
+        size = (round(w / factor), round(h / factor))
+        if min(size) < 3:
+            item.coarse = None
+        elif factor == 1:
+            item.coarse = item.image
+        else:
+            item.coarse = cv2.resize(item.image, size, interpolation=cv2.INTER_AREA)

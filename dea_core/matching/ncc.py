@@ -1,0 +1,46 @@
+"""Normalized cross-correlation maps and their peaks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Windows flatter than this (grey levels, std) are blank paper: their NCC is noise, not a match.
+FLAT_STD = 2.0
+
+
+def ncc_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """NCC (OpenCV TM_CCOEFF_NORMED) of `template` at every top-left position in `image`.
+
+    image: (H, W) float32, template: (h, w) float32 with h <= H, w <= W.
+    Returns (H - h + 1, W - w + 1) float32 in [-1, 1]; blank-paper windows score 0.
+    """
+    if template.std() < FLAT_STD:
+        return np.zeros((image.shape[0] - template.shape[0] + 1, image.shape[1] - template.shape[1] + 1),
+                        np.float32)
+    scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
+    np.nan_to_num(scores, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    np.clip(scores, -1.0, 1.0, out=scores)
+    return scores
+
+
+def local_peaks(scores: np.ndarray, radius: tuple[int, int], floor: float) -> np.ndarray:
+    """Positions (N, 2) as (x, y) of local maxima of `scores` at or above `floor`.
+
+    radius: (rx, ry) half-size of the neighbourhood a peak must dominate, so one ornament
+    gives one peak and not a plateau of them.
+    """
+    kernel = np.ones((2 * radius[1] + 1, 2 * radius[0] + 1), np.uint8)
+    dilated = cv2.dilate(scores, kernel)
+    ys, xs = np.nonzero((scores >= dilated) & (scores >= floor))
+    return np.stack([xs, ys], axis=1)
+
+
+def self_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """NCC of two equally sized images: how alike a template looks in two poses."""
+    if a.shape != b.shape:
+        return -1.0
+    a = a.astype(np.float64) - a.mean()
+    b = b.astype(np.float64) - b.mean()
+    denominator = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / denominator) if denominator > 0 else 1.0

@@ -1,0 +1,66 @@
+"""Non-maximum suppression across poses: one match per ornament."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from dea_core.matching.result import Match
+
+# Two matches overlapping more than this (intersection over union of their quadrilaterals)
+# are the same ornament; neighbours in a headpiece row touch but barely overlap.
+NMS_IOU = 0.3
+# Scores this close count as a tie: the simpler pose is reported (symmetric ornaments).
+POSE_TIE = 0.02
+
+
+def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two convex quadrilaterals (4, 2)."""
+    area_a = abs(cv2.contourArea(a.astype(np.float32)))
+    area_b = abs(cv2.contourArea(b.astype(np.float32)))
+    if area_a <= 0 or area_b <= 0:
+        return 0.0
+    inter, _ = cv2.intersectConvexConvex(_counter_clockwise(a), _counter_clockwise(b))
+    union = area_a + area_b - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _counter_clockwise(quad: np.ndarray) -> np.ndarray:
+    """Vertices in one winding: a mirrored quad winds the other way, which intersection rejects."""
+    points = quad.astype(np.float32)
+    if cv2.contourArea(points, oriented=True) < 0:
+        points = points[::-1].copy()
+    return points
+
+
+def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TIE) -> list[Match]:
+    """Greedy NMS by score; within a tie the simplest pose stands for the ornament.
+
+    Returns the kept matches, best first.
+    """
+    ordered = sorted(candidates, key=lambda m: -m.score)
+    boxes = np.array([m.box for m in ordered]).reshape(-1, 4)
+    kept: list[int] = []
+    absorbed: list[list[Match]] = []
+    for index, candidate in enumerate(ordered):
+        for slot in _overlapping(boxes[index], boxes[kept]):
+            if quad_iou(candidate.quad, ordered[kept[slot]].quad) > iou:
+                absorbed[slot].append(candidate)
+                break
+        else:
+            kept.append(index)
+            absorbed.append([candidate])
+    chosen = [_simplest_of_tie(group, tie) for group in absorbed]
+    return sorted(chosen, key=lambda m: -m.score)
+
+
+def _overlapping(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Indices of the upright boxes (N, 4) in `others` that overlap `box` at all."""
+    hit = ((others[:, 0] < box[2]) & (box[0] < others[:, 2]) & (others[:, 1] < box[3]) & (box[1] < others[:, 3]))
+    return np.flatnonzero(hit)
+
+
+def _simplest_of_tie(group: list[Match], tie: float) -> Match:
+    best = group[0].score
+    tied = [m for m in group if m.score >= best - tie and quad_iou(m.quad, group[0].quad) > 0.7]
+    return min(tied, key=lambda m: (m.pose.simplicity(), -m.score))

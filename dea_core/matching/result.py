@@ -1,0 +1,58 @@
+"""What a match is, and the set of matches found for one template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dea_core.matching.poses import Pose, is_right_angle
+
+
+@dataclass(frozen=True)
+class Match:
+    """One occurrence of a template on the page.
+
+    quad: (4, 2) page corners in the template's own order (top-left, top-right,
+    bottom-right, bottom-left), so a rotated or flipped occurrence keeps its orientation.
+    box: (x0, y0, x1, y1) the upright bounds of the quad, in page pixels.
+    """
+
+    label: str
+    score: float
+    pose: Pose
+    quad: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        x0, y0 = self.quad.min(axis=0)
+        x1, y1 = self.quad.max(axis=0)
+        return float(x0), float(y0), float(x1), float(y1)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        cx, cy = self.quad.mean(axis=0)
+        return float(cx), float(cy)
+
+    @property
+    def is_upright(self) -> bool:
+        """True when the box itself is the occurrence: a right-angle pose, no oblique turn."""
+        return is_right_angle(self.pose.rotation)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Every match of one template down to `floor`, best first.
+
+    The GUI's + and - buttons filter by threshold without matching again: greedy NMS
+    keeps the same boxes above a threshold whether it ran before or after the cut.
+    """
+
+    label: str
+    template_box: tuple[float, float, float, float]
+    matches: tuple[Match, ...]
+    floor: float
+
+    def above(self, threshold: float) -> list[Match]:
+        """Matches scoring at least `threshold` (best first)."""
+        return [m for m in self.matches if m.score >= threshold]
