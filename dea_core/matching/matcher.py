@@ -109,19 +109,26 @@ class PageMatcher:
         # Below the floor a candidate can neither be kept nor suppress a better one.
         candidates = [m for m in candidates if m.score >= floor and band.contains(m.centre[1])]
         kept = suppress(candidates)
-        return MatchResult(label, (x0, y0, x1, y1), tuple(kept), floor)
+        return MatchResult(label, ((x0, y0, x1, y1),), tuple(kept), floor)
 
-    def match_all(self, templates: Mapping[str, Box], options: MatchOptions = MatchOptions(), *,
+    def match_all(self, templates: Mapping[str, list[Box]], options: MatchOptions = MatchOptions(), *,
                   progress: ProgressCallback | None = None,
                   cancel: CancelCheck | None = None) -> dict[str, MatchResult]:
-        """`match` for every label; progress counts labels."""
+        """Every label's matches; a label drawn with several boxes gets their matches merged.
+
+        progress counts template boxes done out of all of them.
+        """
+        total = sum(len(boxes) for boxes in templates.values())
+        done = 0
         results: dict[str, MatchResult] = {}
-        for index, (label, box) in enumerate(templates.items()):
-            if cancel is not None and cancel():
-                raise MatchCancelled("matching cancelled")
-            results[label] = self.match(label, box, options, cancel=cancel)
-            if progress is not None:
-                progress(index + 1, len(templates))
+        for label, boxes in templates.items():
+            found = []
+            for box in boxes:
+                found.append(self.match(label, box, options, cancel=cancel))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            results[label] = _merge(found)
         return results
 
     def _coarse_peaks(self, posed: list[_PosedTemplate], band: Band, factor: int, floor: float,
@@ -221,6 +228,15 @@ class _Steps:
     def check(self) -> None:
         if self._cancel is not None and self._cancel():
             raise MatchCancelled("matching cancelled")
+
+
+def _merge(results: list[MatchResult]) -> MatchResult:
+    """One result for several template boxes of one label: their matches, one per ornament."""
+    if len(results) == 1:
+        return results[0]
+    boxes = tuple(box for r in results for box in r.template_boxes)
+    matches = suppress([m for r in results for m in r.matches])
+    return MatchResult(results[0].label, boxes, tuple(matches), min(r.floor for r in results))
 
 
 def _pixel_box(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:

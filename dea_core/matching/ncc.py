@@ -36,11 +36,17 @@ def local_peaks(scores: np.ndarray, radius: tuple[int, int], floor: float) -> np
     return np.stack([xs, ys], axis=1)
 
 
-def self_similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """NCC of two equally sized images: how alike a template looks in two poses."""
+def self_similarity(a: np.ndarray, b: np.ndarray, shift: int = 2) -> float:
+    """Best NCC of two equally sized images over shifts of up to `shift` pixels.
+
+    How alike a template looks in two poses: a hand-drawn box is rarely centred on the
+    ornament's axis of symmetry, so the mirrored picture is a few pixels off.
+    a, b: (H, W); returns -1 when their sizes differ.
+    """
     if a.shape != b.shape:
         return -1.0
-    a = a.astype(np.float64) - a.mean()
-    b = b.astype(np.float64) - b.mean()
-    denominator = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / denominator) if denominator > 0 else 1.0
+    shift = min(shift, (min(a.shape[:2]) - 1) // 2)
+    core = np.float32(b)[shift:b.shape[0] - shift, shift:b.shape[1] - shift]
+    if core.std() < FLAT_STD:
+        return 1.0 if np.allclose(a, b) else 0.0
+    return float(ncc_map(np.float32(a), core).max())

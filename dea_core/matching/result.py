@@ -42,14 +42,14 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """Every match of one template down to `floor`, best first.
+    """Every match of one label's template boxes down to `floor`, best first.
 
     The GUI's + and - buttons filter by threshold without matching again: greedy NMS
     keeps the same boxes above a threshold whether it ran before or after the cut.
     """
 
     label: str
-    template_box: tuple[float, float, float, float]
+    template_boxes: tuple[tuple[float, float, float, float], ...]
     matches: tuple[Match, ...]
     floor: float
 

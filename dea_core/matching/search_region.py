@@ -12,7 +12,11 @@ HEIGHTS_LIMIT = 15.0
 
 @dataclass(frozen=True)
 class Band:
-    """Rows [top, bottom) in which an occurrence's centre may lie; full page width."""
+    """Rows [top, bottom) in which an occurrence's centre may lie; full page width.
+
+    Centres, not edges: the report's worked example (a 100 px template at row 200, value 2,
+    searched "from 0 to 400") counts the top-left corner's positions, which is the same band.
+    """
 
     top: float
     bottom: float
@@ -32,4 +36,5 @@ def search_band(page_height: int, template_box: tuple[float, float, float, float
         return Band(0.0, float(page_height))
     _, y0, _, y1 = template_box
     reach = neighbourhood * (y1 - y0) if neighbourhood <= HEIGHTS_LIMIT else neighbourhood
-    return Band(max(0.0, y0 - reach), min(float(page_height), y1 + reach))
+    centre = (y0 + y1) / 2
+    return Band(max(0.0, centre - reach), min(float(page_height), centre + reach))

@@ -1,0 +1,42 @@
+"""`dea demo`: match the bundled sample page and write what an archivist would look at."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dea_core.cli.match_command import print_report
+from dea_core.cli.progress import ProgressBar
+from dea_core.matching.job import MatchOutputs, run_match_job
+from dea_core.matching.matcher import MatchOptions
+from dea_core.matching.poses import scale_steps
+from dea_core.paths import SAMPLE_PAGE_JSON
+
+# The sample's headpiece has an upright row and an upside-down row of one fleuron: search every
+# right-angle turn, both flips and a range of sizes over the whole page, as a user would.
+DEMO_OPTIONS = MatchOptions(rotations=(0.0, 90.0, 180.0, 270.0), flip=True, scales=scale_steps(0.8, 1.25, 5),
+                            neighbourhood=None)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="match the bundled sample page (a 1696 headpiece)",
+        description="Match the bundled sample page (Regnard, La Foire S.-Germain, 1696: a headpiece of "
+                    "22 fleurons, half of them upside down) and write the matched LabelMe JSON, a PNG "
+                    "overview with the boxes drawn, and the crops.")
+    parser.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"),
+                        help="folder for the results (default ./demo-output)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    stem = SAMPLE_PAGE_JSON.stem
+    outputs = MatchOutputs(json_path=out / f"{stem}.matched.json", overwrite=True,
+                           overview_path=out / f"{stem}.overview.png", crops_dir=out / "crops")
+    with ProgressBar("matching the sample page") as bar:
+        report = run_match_job(SAMPLE_PAGE_JSON, outputs, DEMO_OPTIONS, progress=bar.update)
+    print_report(report)
+    print(f"open {outputs.json_path} in LabelMe or AutoLabelme to check the boxes")
+    return 0

@@ -1,0 +1,134 @@
+"""`dea match`: find every occurrence of each template box of a LabelMe page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dea_core.cli.progress import ProgressBar
+from dea_core.matching.job import MatchOutputs, MatchReport, run_match_job
+from dea_core.matching.matcher import DEFAULT_THRESHOLD, MatchOptions
+from dea_core.matching.poses import rotation_range, scale_steps
+from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD
+
+DESCRIPTION = """\
+Find every occurrence of each ornament whose template box is drawn in PAGE.json (one box per
+label, as in LabelMe), including rotated, mirrored, flipped and rescaled ones, and write a
+LabelMe JSON with one shape per match. A label such as "0 This is a Sun" is label "0" with the
+note "This is a Sun": the note goes into each shape's description and into OUT.label_notes.json.
+"""
+
+EPILOG = """\
+exit status: 0 done; 1 bad input or options (the message says which file and why; nothing is
+written); 2 wrong command line; 130 interrupted.
+
+example:
+  dea match page.json -o page.matched.json --rotations 0,90,180,270 --flip --scales 0.8:1.25:5 \\
+      --neighbourhood page --save-crops crops/
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("match", help="match template boxes of a LabelMe page", description=DESCRIPTION,
+                                   epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("page", type=Path, metavar="PAGE.json", help="LabelMe file with one box per ornament type")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.json", help="matched LabelMe file")
+    parser.add_argument("--labels", nargs="+", metavar="LABEL", help="match only these labels (default: all)")
+    parser.add_argument("--threshold", type=_unit_interval, default=DEFAULT_THRESHOLD,
+                        help=f"lowest NCC score kept, 0 to 1 (default {DEFAULT_THRESHOLD})")
+    turn = parser.add_mutually_exclusive_group()
+    turn.add_argument("--rotations", type=_angle_list, metavar="A,B,...",
+                      help="angles to try, degrees counter-clockwise, e.g. 0,90,180,270 (default 0)")
+    turn.add_argument("--rotation-range", type=float, nargs="+", metavar=("MIN", "MAX"),
+                      help="the original tool's rule: MIN alone is that one angle; MIN MAX every 5 degrees")
+    parser.add_argument("--flip", action="store_true", help="also search mirrored and upside-down occurrences")
+    parser.add_argument("--scales", type=_scale_spec, default=(1.0,), metavar="MIN:MAX:N",
+                        help="N scales from MIN to MAX, e.g. 0.8:1.25:5 (default 1)")
+    parser.add_argument("--neighbourhood", type=_neighbourhood, default=DEFAULT_NEIGHBOURHOOD, metavar="S|page",
+                        help="where to look: S template heights above and below the box (S <= 15), "
+                             f"S pixels (S > 15), or 'page' for the whole page (default {DEFAULT_NEIGHBOURHOOD:g})")
+    parser.add_argument("--save-crops", type=Path, metavar="DIR",
+                        help="also save each match, turned back into its template's pose, in DIR/<label>/")
+    parser.add_argument("--overview", type=Path, metavar="PNG", help="also save the page with the matches drawn")
+    parser.add_argument("--polygon", action="store_true",
+                        help="write oblique matches as polygons (for LabelMe older than 6.2)")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT.json if it exists")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def options_from_args(args: argparse.Namespace) -> MatchOptions:
+    """Search options from parsed arguments."""
+    if args.rotation_range:
+        if len(args.rotation_range) > 2:
+            raise argparse.ArgumentTypeError("--rotation-range takes MIN or MIN MAX")
+        rotations = rotation_range(args.rotation_range[0], (args.rotation_range[1:] or [None])[0])
+    else:
+        rotations = args.rotations or (0.0,)
+    return MatchOptions(threshold=args.threshold, rotations=rotations, flip=args.flip, scales=args.scales,
+                        neighbourhood=args.neighbourhood)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from_args(args)
+    outputs = MatchOutputs(json_path=args.output, overwrite=args.overwrite, polygon=args.polygon,
+                           crops_dir=args.save_crops, overview_path=args.overview)
+    with ProgressBar("matching", enabled=not args.quiet) as bar:
+        report = run_match_job(args.page, outputs, options, args.labels, progress=bar.update)
+    print_report(report)
+    return 0
+
+
+def print_report(report: MatchReport) -> None:
+    """One line per label, then the files written."""
+    for label, count in report.counts().items():
+        note = report.notes.get(label)
+        print(f"{label}: {count} match{'es' if count != 1 else ''}" + (f"  ({note})" if note else ""))
+    for path in report.written:
+        print(f"wrote {path}")
+    if report.crops:
+        print(f"wrote {len(report.crops)} crops under {report.crops[0].parent.parent}")
+    sys.stdout.flush()
+
+
+def _unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _angle_list(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) % 360.0 for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of angles") from error
+
+
+def _scale_spec(text: str) -> tuple[float, ...]:
+    parts = text.split(":")
+    try:
+        if len(parts) == 1:
+            values = (float(parts[0]),)
+        elif len(parts) == 3:
+            values = scale_steps(float(parts[0]), float(parts[1]), int(parts[2]))
+        else:
+            raise ValueError
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not SCALE or MIN:MAX:N (e.g. 0.8:1.25:5)") from error
+    if min(values) <= 0.05 or max(values) > 20:
+        raise argparse.ArgumentTypeError(f"scales in '{text}' must lie between 0.05 and 20")
+    return values
+
+
+def _neighbourhood(text: str) -> float | None:
+    if text.strip().lower() == "page":
+        return None
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number or 'page'") from error
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the neighbourhood must be positive")
+    return value

@@ -1,0 +1,1 @@
+"""The RANSAC GUI: align page scans to a reference (PyQt5)."""

@@ -1,0 +1,54 @@
+import numpy as np
+
+from dea_core.matching.ncc import local_peaks, ncc_map, self_similarity
+
+
+def reference_ncc(image: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """Brute-force zero-mean NCC in long double, independent of OpenCV."""
+    image = image.astype(np.longdouble)
+    t = template.astype(np.longdouble) - template.astype(np.longdouble).mean()
+    h, w = template.shape
+    out = np.zeros((image.shape[0] - h + 1, image.shape[1] - w + 1), np.longdouble)
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            window = image[y:y + h, x:x + w]
+            window = window - window.mean()
+            out[y, x] = (window * t).sum() / np.sqrt((window * window).sum() * (t * t).sum())
+    return out
+
+
+def test_ncc_map_equals_brute_force_reference():
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 255, (24, 30)).astype(np.float32)
+    template = image[5:13, 7:17].copy()
+    scores = ncc_map(image, template)
+    expected = reference_ncc(image, template)
+    assert scores.shape == expected.shape
+    np.testing.assert_allclose(scores, expected.astype(np.float64), atol=2e-4)
+    assert np.unravel_index(scores.argmax(), scores.shape) == (5, 7)
+
+
+def test_blank_template_scores_zero_everywhere():
+    image = np.random.default_rng(0).uniform(0, 255, (20, 20)).astype(np.float32)
+    assert not ncc_map(image, np.full((5, 5), 200, np.float32)).any()
+
+
+def test_local_peaks_keep_one_peak_per_hill_above_floor():
+    scores = np.zeros((30, 30), np.float32)
+    scores[5, 5], scores[5, 6] = 0.9, 0.8
+    scores[20, 22] = 0.7
+    scores[25, 3] = 0.2
+    peaks = {tuple(p) for p in local_peaks(scores, (2, 2), floor=0.5)}
+    assert peaks == {(5, 5), (22, 20)}
+
+
+def test_self_similarity_tolerates_a_small_shift_but_not_a_different_picture():
+    rng = np.random.default_rng(1)
+    base = np.full((40, 40), 230, np.float32)
+    base[10:30, 12:20] = rng.uniform(0, 80, (20, 8))
+    shifted = np.roll(base, 1, axis=1)
+    other = np.full((40, 40), 230, np.float32)
+    other[5:12, 5:35] = 10
+    assert self_similarity(base, shifted) > 0.95
+    assert self_similarity(base, other) < 0.5
+    assert self_similarity(base, base[:, :30]) == -1.0
