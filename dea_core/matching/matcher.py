@@ -37,9 +37,11 @@ COARSE_SIDE = 14
 MAX_COARSE_FACTOR = 8
 # Coarse scores run lower than full-resolution ones (downscaling blurs fine hatching).
 COARSE_SLACK = 0.1
-# At a coarse peak, poses scoring within this of the best are rescored at full resolution.
+# At a coarse peak, the best scale of each orientation (turn and flip) scoring within this of
+# the best is rescored at full resolution, for at most this many orientations: adjacent scales of
+# one orientation would otherwise crowd out the orientation that really is there.
 REFINE_SPREAD = 0.12
-REFINE_POSES = 3
+REFINE_POSES = 4
 # Two poses whose renderings correlate this well are one pose for this template (symmetry).
 SAME_LOOK = 0.97
 MIN_TEMPLATE_SIDE = 4
@@ -108,7 +110,7 @@ class PageMatcher:
         candidates = self._refine(peaks, posed, factor, (x1 - x0, y1 - y0), label, floor, steps)
         # Below the floor a candidate can neither be kept nor suppress a better one.
         candidates = [m for m in candidates if m.score >= floor and band.contains(m.centre[1])]
-        kept = suppress(candidates)
+        kept = suppress(candidates, likeness=_Likeness(posed))
         return MatchResult(label, ((x0, y0, x1, y1),), tuple(kept), floor)
 
     def match_all(self, templates: Mapping[str, list[Box]], options: MatchOptions = MatchOptions(), *,
@@ -168,12 +170,13 @@ class PageMatcher:
                 template_size: tuple[int, int], label: str, floor: float, steps: _Steps) -> list[Match]:
         """Full-resolution score, position and pose for each coarse peak, on all cores."""
         steps.begin(len(peaks))
+        orientations = [(p.pose.rotation, p.pose.flip) for p in posed]
+        neighbours = _scale_neighbours(posed)
 
         def refine_peak(peak: tuple[int, int, np.ndarray]) -> list[Match]:
             steps.check()
             x, y, scores = peak
-            best = float(scores.max())
-            order = [i for i in np.argsort(-scores)[:REFINE_POSES] if scores[i] >= best - REFINE_SPREAD]
+            order = _best_per_orientation(scores, orientations)
             centre = ((x + 0.5) * factor, (y + 0.5) * factor)
             found: list[Match] = []
             for index in order:
@@ -184,6 +187,11 @@ class PageMatcher:
                 if match.score < floor - COARSE_SLACK:
                     # The best coarse pose is far off at full resolution: clutter, not an ornament.
                     break
+                # The coarse pass tells sizes apart only roughly: try the sizes either side too.
+                for other in neighbours[index]:
+                    extra = self._rescore(posed[other], match.centre, 2, template_size, label)
+                    if extra is not None:
+                        found.append(extra)
             return found
 
         matches: list[Match] = []
@@ -208,6 +216,33 @@ class PageMatcher:
         found_centre = (x0 + bx + w / 2, y0 + by + h / 2)
         quad = pose_quad(template_size[0], template_size[1], posed.pose, found_centre)
         return Match(label, float(score), posed.pose, quad)
+
+
+def _scale_neighbours(posed: list[_PosedTemplate]) -> list[list[int]]:
+    """For each pose, the poses of the same orientation one scale step smaller and larger."""
+    by_orientation: dict[tuple[float, str], list[int]] = {}
+    for index, item in enumerate(posed):
+        by_orientation.setdefault((item.pose.rotation, item.pose.flip), []).append(index)
+    neighbours: list[list[int]] = [[] for _ in posed]
+    for indices in by_orientation.values():
+        indices.sort(key=lambda i: posed[i].pose.scale)
+        for rank, index in enumerate(indices):
+            neighbours[index] = indices[max(0, rank - 1):rank] + indices[rank + 1:rank + 2]
+    return neighbours
+
+
+def _best_per_orientation(scores: np.ndarray, orientations: list[tuple[float, str]]) -> list[int]:
+    """Indices of the poses to rescore at one peak: each orientation's best scale, best first."""
+    best = float(scores.max())
+    chosen: list[int] = []
+    seen: set[tuple[float, str]] = set()
+    for index in np.argsort(-scores):
+        if scores[index] < best - REFINE_SPREAD or len(chosen) == REFINE_POSES:
+            break
+        if orientations[index] not in seen:
+            seen.add(orientations[index])
+            chosen.append(int(index))
+    return chosen
 
 
 class _Steps:
@@ -279,6 +314,22 @@ def _distinct_poses(template: np.ndarray, poses: list[Pose]) -> list[_PosedTempl
             continue
         kept.append(_PosedTemplate(pose, image.astype(np.float32)))
     return kept
+
+
+class _Likeness:
+    """How alike the template looks in two poses of one scale, computed when first asked."""
+
+    def __init__(self, posed: list[_PosedTemplate]) -> None:
+        self._images = {p.pose: p.image for p in posed}
+        self._known: dict[tuple[Pose, Pose], float] = {}
+
+    def __call__(self, a: Pose, b: Pose) -> float:
+        if a.scale != b.scale or a not in self._images or b not in self._images:
+            return 0.0
+        key = (a, b) if a <= b else (b, a)
+        if key not in self._known:
+            self._known[key] = self_similarity(self._images[a], self._images[b])
+        return self._known[key]
 
 
 def _attach_coarse(posed: list[_PosedTemplate], factor: int) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
+from dea_core.matching.poses import Pose
 from dea_core.matching.result import Match
 
 # Two matches overlapping more than this (intersection over union of their quadrilaterals)
@@ -12,6 +15,11 @@ from dea_core.matching.result import Match
 NMS_IOU = 0.3
 # Scores this close count as a tie: the simpler pose is reported (symmetric ornaments).
 POSE_TIE = 0.02
+# How much better a less simple pose must score, as a share of the gap it would show if the
+# occurrence really were in that pose (score times how unlike the template is in the two poses).
+TIE_SHARE = 0.25
+
+PoseLikeness = Callable[[Pose, Pose], float]
 
 
 def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -33,9 +41,14 @@ def _counter_clockwise(quad: np.ndarray) -> np.ndarray:
     return points
 
 
-def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TIE) -> list[Match]:
+def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TIE,
+             likeness: PoseLikeness | None = None) -> list[Match]:
     """Greedy NMS by score; within a tie the simplest pose stands for the ornament.
 
+    likeness(a, b): how alike (NCC, -1 to 1) the template looks in poses a and b. A nearly
+    symmetric fleuron scores about the same mirrored or not, so a small lead of the mirrored
+    pose is noise, not evidence; an asymmetric one would lose most of its score if mirrored.
+    Without it, only scores within `tie` count as a tie.
     Returns the kept matches, best first.
     """
     ordered = sorted(candidates, key=lambda m: -m.score)
@@ -50,7 +63,7 @@ def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TI
         else:
             kept.append(index)
             absorbed.append([candidate])
-    chosen = [_simplest_of_tie(group, tie) for group in absorbed]
+    chosen = [_simplest_of_tie(group, tie, likeness) for group in absorbed]
     return sorted(chosen, key=lambda m: -m.score)
 
 
@@ -60,7 +73,14 @@ def _overlapping(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.flatnonzero(hit)
 
 
-def _simplest_of_tie(group: list[Match], tie: float) -> Match:
-    best = group[0].score
-    tied = [m for m in group if m.score >= best - tie and quad_iou(m.quad, group[0].quad) > 0.7]
-    return min(tied, key=lambda m: (m.pose.simplicity(), -m.score))
+def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> Match:
+    best = group[0]
+
+    def ties(m: Match) -> bool:
+        margin = tie
+        if likeness is not None and tie > 0:
+            expected_gap = best.score * (1.0 - max(0.0, likeness(best.pose, m.pose)))
+            margin = max(tie, TIE_SHARE * expected_gap)
+        return m.score >= best.score - margin and quad_iou(m.quad, best.quad) > 0.7
+
+    return min(filter(ties, group), key=lambda m: (m.pose.simplicity(), -m.score))
