@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+
+from dea_core.io.labelme_json import Shape, new_label_file
+from dea_core.matching.labelme_shapes import match_to_shape, shape_to_match, template_boxes, with_matches
+from dea_core.matching.poses import Pose, pose_quad
+from dea_core.matching.result import Match, MatchResult
+
+
+def match(pose: Pose, centre=(50.0, 40.0), score=0.8, label="a") -> Match:
+    return Match(label, score, pose, pose_quad(20, 10, pose, centre))
+
+
+@pytest.mark.parametrize(("pose", "shape_type"), [(Pose(), "rectangle"), (Pose(90, "mirrored"), "rectangle"),
+                                                  (Pose(30), "oriented_rectangle")])
+def test_upright_poses_are_rectangles_and_oblique_ones_oriented_rectangles(pose, shape_type):
+    shape = match_to_shape(match(pose))
+    assert shape.shape_type == shape_type
+    assert len(shape.points) == (2 if shape_type == "rectangle" else 4)
+    assert shape.extra["match"]["rotation"] == pose.rotation and shape.extra["match"]["flip"] == pose.flip
+
+
+def test_polygon_option_writes_four_points_for_old_labelme():
+    shape = match_to_shape(match(Pose(45)), polygon=True)
+    assert shape.shape_type == "polygon" and len(shape.points) == 4
+
+
+@pytest.mark.parametrize("pose", [Pose(), Pose(180, "none", 1.2), Pose(30, "flipped")])
+def test_a_written_match_reads_back_as_the_same_match(pose):
+    original = match(pose)
+    again = shape_to_match(match_to_shape(original))
+    assert again.pose.same_transform(original.pose)
+    assert again.score == pytest.approx(original.score)
+    np.testing.assert_allclose(again.box, original.box, atol=0.01)
+
+
+def test_shapes_drawn_by_hand_are_not_matches():
+    assert shape_to_match(Shape("a", [[0, 0], [5, 5]])) is None
+
+
+def test_template_boxes_skip_matches_but_keep_the_template_and_hand_drawn_boxes():
+    lf = new_label_file("page.png", 100, 100, [
+        Shape("a", [[10, 10], [30, 20]]),
+        match_to_shape(match(Pose()), is_template=True),
+        match_to_shape(match(Pose(), centre=(80, 40))),
+        Shape("b", [[1, 1], [2, 2], [9, 3]], shape_type="polygon"),
+        Shape("c", [[1, 1]], shape_type="point"),
+    ])
+    boxes = template_boxes(lf)
+    assert boxes == {"a": [(10, 10, 30, 20), (40.0, 35.0, 60.0, 45.0)], "b": [(1, 1, 9, 3)]}
+    assert template_boxes(lf, ["b"]) == {"b": [(1, 1, 9, 3)]}
+
+
+def test_with_matches_replaces_matched_labels_and_keeps_the_others():
+    kept = Shape("other", [[0, 0], [3, 3]])
+    lf = new_label_file("page.png", 100, 100, [Shape("a", [[40, 35], [60, 45]]), kept])
+    found = (match(Pose(), score=1.0), match(Pose(180), centre=(20, 20), score=0.7), match(Pose(), score=0.5))
+    result = MatchResult("a", ((40, 35, 60, 45),), found, 0.4)
+    out = with_matches(lf, {"a": result}, 0.6, notes={"a": "a sun"})
+    assert out.shapes[0] is kept
+    matched = out.shapes[1:]
+    assert len(matched) == 2
+    assert [s.extra["match"]["template"] for s in matched] == [True, False]
+    assert all(s.description == "a sun" for s in matched)
+    assert len(lf.shapes) == 2
