@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from dea_core.io.labelme_json import LabelFile, Shape
-from dea_core.matching.poses import Pose
+from dea_core.matching.poses import Pose, pose_quad
 from dea_core.matching.result import Match, MatchResult
 
 # The extra shape key holding a match's pose and score; LabelMe keeps keys it does not know.
@@ -64,9 +64,20 @@ def shape_to_match(shape: Shape) -> Match | None:
     pose = Pose(float(record.get("rotation", 0.0)), record.get("flip", "none"), float(record.get("scale", 1.0)))
     points = np.asarray(shape.points, dtype=float)
     if shape.shape_type == "rectangle":
-        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-        points = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        points = _quad_of_upright_box(points.min(axis=0), points.max(axis=0), pose)
     return Match(shape.label, float(record.get("score", 0.0)), pose, points)
+
+
+def _quad_of_upright_box(low: np.ndarray, high: np.ndarray, pose: Pose) -> np.ndarray:
+    """The corners, in the template's own order, of an occurrence stored as an upright box.
+
+    A rectangle keeps no corner order; the pose says where the template's top-left went, which
+    de-rotating a crop needs.
+    """
+    width, height = high - low
+    if round(pose.rotation / 90) % 2:
+        width, height = height, width
+    return pose_quad(width / pose.scale, height / pose.scale, pose, tuple((low + high) / 2))
 
 
 def with_matches(label_file: LabelFile, results: dict[str, MatchResult], threshold: float, *,
@@ -79,12 +90,12 @@ def with_matches(label_file: LabelFile, results: dict[str, MatchResult], thresho
     kept = [s for s in label_file.shapes if s.label not in results]
     for label, result in results.items():
         for match in result.above(threshold):
-            is_template = any(_is_template(match, box) for box in result.template_boxes)
+            is_template = any(is_template_match(match, box) for box in result.template_boxes)
             kept.append(match_to_shape(match, is_template=is_template, description=notes.get(label),
                                        polygon=polygon))
     return replace(label_file, shapes=kept)
 
 
-def _is_template(match: Match, template_box: Box) -> bool:
+def is_template_match(match: Match, template_box: Box) -> bool:
     """True for the match that is the user's own box (it scores 1 where it was drawn)."""
     return match.pose == Pose() and all(abs(a - b) <= 1.0 for a, b in zip(match.box, template_box))

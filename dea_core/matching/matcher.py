@@ -30,7 +30,7 @@ CancelCheck = Callable[[], bool]
 # The score a match needs by default: measured on generated pages (benchmarks/RESULTS.md).
 DEFAULT_THRESHOLD = 0.6
 # Matches are kept down to this score so the GUI's + button shows more without matching again.
-SCORE_FLOOR = 0.4
+SCORE_FLOOR = 0.45
 # The template's smaller side at the coarse level, in pixels: small enough to be fast,
 # large enough for the ornament's shape to still tell it from type.
 COARSE_SIDE = 14
@@ -45,7 +45,11 @@ REFINE_POSES = 4
 # Two poses whose renderings correlate this well are one pose for this template (symmetry).
 SAME_LOOK = 0.97
 MIN_TEMPLATE_SIDE = 4
-MAX_CANDIDATES = 5000
+# Coarse peaks rescored at most, best first: far more than the occurrences of one ornament on a
+# page, so only clutter (text that looks a little like a small fleuron) is left out.
+MAX_CANDIDATES = 1500
+# A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
+GIVE_UP_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -99,19 +103,41 @@ class PageMatcher:
               progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> MatchResult:
         """Every occurrence of the ornament inside `template_box`, best first."""
         x0, y0, x1, y1 = _pixel_box(template_box, self.shape)
-        template = self.gray[y0:y1, x0:x1]
-        posed = _distinct_poses(template, options.poses())
         band = search_band(self.shape[0], (x0, y0, x1, y1), options.neighbourhood)
+        found = self.match_image(label, self.gray[y0:y1, x0:x1], options, band=band, progress=progress,
+                                 cancel=cancel)
+        # The user's own box is an occurrence by definition, whatever scales were searched.
+        own = Match(label, 1.0, Pose(), np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
+        kept = suppress([own, *found.matches])
+        return MatchResult(label, ((x0, y0, x1, y1),), tuple(kept), found.floor)
+
+    def match_image(self, label: str, template: np.ndarray, options: MatchOptions = MatchOptions(), *,
+                    band: Band | None = None, progress: ProgressCallback | None = None,
+                    cancel: CancelCheck | None = None) -> MatchResult:
+        """Every occurrence of `template` ((h, w) gray, cut from this page or another) in `band`.
+
+        band: the rows whose occurrences count; None for the whole page. The result names no
+        template box, since the template need not lie on this page.
+        """
+        if template.ndim == 3:
+            template = cv2.cvtColor(template, cv2.COLOR_BGR2GRAY)
+        if min(template.shape) < MIN_TEMPLATE_SIDE:
+            raise MatchOptionsError(f"the template of {label!r} is {template.shape[1]}x{template.shape[0]} px, "
+                                    f"smaller than {MIN_TEMPLATE_SIDE} px; draw a box around the whole ornament")
+        template = template.astype(np.float32)
+        band = band or Band(0.0, float(self.shape[0]))
+        steps = _Steps(progress, cancel)
+        posed = _distinct_poses(template, options.poses(), steps)
         factor = _coarse_factor(template.shape, min(p.pose.scale for p in posed))
         _attach_coarse(posed, factor)
         floor = options.effective_floor()
-        steps = _Steps(progress, cancel)
         peaks = self._coarse_peaks(posed, band, factor, floor - COARSE_SLACK, steps)
-        candidates = self._refine(peaks, posed, factor, (x1 - x0, y1 - y0), label, floor, steps)
+        size = (template.shape[1], template.shape[0])
+        candidates = self._refine(peaks, posed, factor, size, label, floor, steps)
         # Below the floor a candidate can neither be kept nor suppress a better one.
         candidates = [m for m in candidates if m.score >= floor and band.contains(m.centre[1])]
         kept = suppress(candidates, likeness=_Likeness(posed))
-        return MatchResult(label, ((x0, y0, x1, y1),), tuple(kept), floor)
+        return MatchResult(label, (), tuple(kept), floor)
 
     def match_all(self, templates: Mapping[str, list[Box]], options: MatchOptions = MatchOptions(), *,
                   progress: ProgressCallback | None = None,
@@ -130,7 +156,7 @@ class PageMatcher:
                 done += 1
                 if progress is not None:
                     progress(done, total)
-            results[label] = _merge(found)
+            results[label] = merge_results(found)
         return results
 
     def _coarse_peaks(self, posed: list[_PosedTemplate], band: Band, factor: int, floor: float,
@@ -141,7 +167,7 @@ class PageMatcher:
         top = max(0, int((band.top - tallest / 2) // factor) - 1)
         bottom = min(page.shape[0], math.ceil((band.bottom + tallest / 2) / factor) + 1)
         region = page[top:bottom]
-        stack = np.full((len(posed), *region.shape), -1.0, np.float32)
+        maps: list[tuple[np.ndarray, int, int] | None] = [None] * len(posed)
         steps.begin(len(posed))
 
         def correlate(index: int) -> None:
@@ -149,22 +175,29 @@ class PageMatcher:
             small = posed[index].coarse
             if small is None or small.shape[0] > region.shape[0] or small.shape[1] > region.shape[1]:
                 return
-            scores = ncc_map(region, small)
-            oy, ox = small.shape[0] // 2, small.shape[1] // 2
-            stack[index, oy:oy + scores.shape[0], ox:ox + scores.shape[1]] = scores
+            # Kept with the offset from a map position (top-left) to the template centre.
+            maps[index] = (ncc_map(region, small), small.shape[1] // 2, small.shape[0] // 2)
 
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             for _ in pool.map(correlate, range(len(posed))):
                 steps.advance()
-        best = stack.max(axis=0)
+        if all(entry is None for entry in maps):
+            return []
+        best = np.full(region.shape, -1.0, np.float32)
+        for entry in maps:
+            if entry is not None:
+                scores, ox, oy = entry
+                view = best[oy:oy + scores.shape[0], ox:ox + scores.shape[1]]
+                np.maximum(view, scores, out=view)
         smallest = min(min(p.coarse.shape) for p in posed if p.coarse is not None)
-        radius = max(1, int(smallest * 0.4))
+        # Occurrences overlap little, so their centres are at least half a template apart.
+        radius = max(1, int(smallest * 0.5))
         peaks = local_peaks(best, (radius, radius), floor)
         if len(peaks) > MAX_CANDIDATES:
             order = np.argsort(-best[peaks[:, 1], peaks[:, 0]])[:MAX_CANDIDATES]
             peaks = peaks[order]
-        return [(int(x), int(y) + top, stack[:, max(0, y - 1):y + 2, max(0, x - 1):x + 2].max(axis=(1, 2)))
-                for x, y in peaks]
+        near = _pose_scores_near(maps, peaks)
+        return [(int(x), int(y) + top, near[i]) for i, (x, y) in enumerate(peaks)]
 
     def _refine(self, peaks: list[tuple[int, int, np.ndarray]], posed: list[_PosedTemplate], factor: int,
                 template_size: tuple[int, int], label: str, floor: float, steps: _Steps) -> list[Match]:
@@ -184,7 +217,7 @@ class PageMatcher:
                 if match is None:
                     continue
                 found.append(match)
-                if match.score < floor - COARSE_SLACK:
+                if match.score < floor - GIVE_UP_MARGIN:
                     # The best coarse pose is far off at full resolution: clutter, not an ornament.
                     break
                 # The coarse pass tells sizes apart only roughly: try the sizes either side too.
@@ -216,6 +249,25 @@ class PageMatcher:
         found_centre = (x0 + bx + w / 2, y0 + by + h / 2)
         quad = pose_quad(template_size[0], template_size[1], posed.pose, found_centre)
         return Match(label, float(score), posed.pose, quad)
+
+
+def _pose_scores_near(maps: list[tuple[np.ndarray, int, int] | None], peaks: np.ndarray) -> np.ndarray:
+    """(N, P): each pose's best coarse score within a pixel of each peak centre; -1 where none."""
+    scores = np.full((len(peaks), len(maps)), -1.0, np.float32)
+    for index, entry in enumerate(maps):
+        if entry is None:
+            continue
+        values, ox, oy = entry
+        h, w = values.shape
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                ys = peaks[:, 1] - oy + dy
+                xs = peaks[:, 0] - ox + dx
+                inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+                found = np.full(len(peaks), -1.0, np.float32)
+                found[inside] = values[ys[inside], xs[inside]]
+                np.maximum(scores[:, index], found, out=scores[:, index])
+    return scores
 
 
 def _scale_neighbours(posed: list[_PosedTemplate]) -> list[list[int]]:
@@ -265,7 +317,7 @@ class _Steps:
             raise MatchCancelled("matching cancelled")
 
 
-def _merge(results: list[MatchResult]) -> MatchResult:
+def merge_results(results: list[MatchResult]) -> MatchResult:
     """One result for several template boxes of one label: their matches, one per ornament."""
     if len(results) == 1:
         return results[0]
@@ -300,18 +352,23 @@ def _paper_level(template: np.ndarray) -> float:
     return float(np.median(border))
 
 
-def _distinct_poses(template: np.ndarray, poses: list[Pose]) -> list[_PosedTemplate]:
+def _distinct_poses(template: np.ndarray, poses: list[Pose], steps: _Steps) -> list[_PosedTemplate]:
     """The template rendered in each pose, dropping poses that look like a simpler one.
 
     A left-right symmetric fleuron looks the same mirrored: searching both would only report
-    the mirrored pose by a noise margin, so the plain pose stands for both.
+    the mirrored pose by a noise margin, so the plain pose stands for both. Only renderings of
+    one size can look alike, so each is compared with the kept ones of its size.
     """
     paper = _paper_level(template)
     kept: list[_PosedTemplate] = []
+    by_size: dict[tuple[int, int], list[np.ndarray]] = {}
     for pose in poses:
+        steps.check()
         image, _ = render_pose(template, pose, border_value=paper)
-        if any(self_similarity(image, k.image) >= SAME_LOOK for k in kept):
+        same_size = by_size.setdefault(image.shape[:2], [])
+        if any(self_similarity(image, other) >= SAME_LOOK for other in same_size):
             continue
+        same_size.append(image)
         kept.append(_PosedTemplate(pose, image.astype(np.float32)))
     return kept
 

@@ -25,13 +25,15 @@ def test_polygon_option_writes_four_points_for_old_labelme():
     assert shape.shape_type == "polygon" and len(shape.points) == 4
 
 
-@pytest.mark.parametrize("pose", [Pose(), Pose(180, "none", 1.2), Pose(30, "flipped")])
-def test_a_written_match_reads_back_as_the_same_match(pose):
+@pytest.mark.parametrize("pose", [Pose(), Pose(180, "none", 1.2), Pose(0, "flipped"), Pose(90, "mirrored", 0.8),
+                                  Pose(30, "flipped")])
+def test_a_written_match_reads_back_as_the_same_match_corner_for_corner(pose):
     original = match(pose)
     again = shape_to_match(match_to_shape(original))
     assert again.pose.same_transform(original.pose)
     assert again.score == pytest.approx(original.score)
-    np.testing.assert_allclose(again.box, original.box, atol=0.01)
+    # The corner order carries the orientation that de-rotating a crop needs.
+    np.testing.assert_allclose(again.quad, original.quad, atol=0.01)
 
 
 def test_shapes_drawn_by_hand_are_not_matches():

@@ -38,6 +38,25 @@ def test_the_template_itself_is_the_best_match(matcher):
     np.testing.assert_allclose(best.box, BOX, atol=1)
 
 
+def test_the_template_is_reported_even_when_no_searched_scale_is_exactly_one(matcher):
+    best = matcher.match("1", BOX, MatchOptions(scales=(0.9, 0.995, 1.1))).matches[0]
+    assert best.pose == Pose() and best.score == 1.0
+    np.testing.assert_allclose(best.box, BOX)
+
+
+def test_cancel_is_heard_while_a_large_pose_bank_is_prepared(matcher):
+    calls = []
+    many = MatchOptions(rotations=tuple(range(0, 360, 5)), flip=True, scales=(0.9, 1.0, 1.1))
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(MatchCancelled):
+        matcher.match("1", BOX, many, cancel=cancel)
+    assert len(calls) == 3
+
+
 def test_upright_search_finds_only_the_upright_row(matcher):
     matches = matcher.match("1", BOX, MatchOptions(neighbourhood=None)).above(0.6)
     assert len(matches) == 11
