@@ -1,42 +1,33 @@
-"""The AutoLabelme main window. The annotation panes arrive with their own issue; the window,
-its menus and its entry point are here so that the suite installs and starts as a whole."""
+"""The `autolabelme` command: start the window, on a page or a folder if one is given."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
+from PyQt5.QtWidgets import QApplication
 
-APP_NAME = "AutoLabelme"
+from autolabelme.main_window import MainWindow
+from autolabelme.settings import APPLICATION, ORGANISATION
 
-
-class MainWindow(QMainWindow):
-    """AutoLabelme's window: for now, its menus and a pointer to the command line."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle(APP_NAME)
-        self.resize(1000, 700)
-        message = QLabel(
-            "The annotation window is being built.\n\n"
-            "Until then, match a LabelMe page from a terminal:\n"
-            "dea match PAGE.json -o OUT.json --rotations 0,90,180,270 --flip --neighbourhood page")
-        message.setAlignment(Qt.AlignCenter)
-        message.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.setCentralWidget(message)
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction("&Quit", self.close, "Ctrl+Q")
-        training_menu = self.menuBar().addMenu("&Training")
-        self.train_action = training_menu.addAction("Train detector...", self._training_not_ready)
-
-    def _training_not_ready(self) -> None:
-        QMessageBox.information(self, APP_NAME, "Detector training is not available yet.")
+__all__ = ["MainWindow", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start the window (the `autolabelme` command)."""
-    app = QApplication(list(sys.argv if argv is None else argv))
+    """Start the window. argv as sys.argv: argv[1], if given, is a page (LabelMe JSON or picture)
+    or a folder of pages to open; without one, unsaved work from a crash is offered back."""
+    args = list(sys.argv if argv is None else argv)
+    app = QApplication.instance() or QApplication(args)
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
     window = MainWindow()
     window.show()
+    if len(args) > 1:
+        window.open_path(Path(args[1]))
+    else:
+        window.offer_recovery()
     return app.exec_()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

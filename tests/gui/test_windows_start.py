@@ -1,15 +1,18 @@
+from PyQt5.QtCore import QSettings
+
 from autolabelme.app import MainWindow as AutoLabelmeWindow
 from ransac_gui.app import MainWindow as RansacWindow
 
 
-def test_autolabelme_window_opens_with_its_menus(qtbot):
-    window = AutoLabelmeWindow()
+def test_autolabelme_window_opens_with_its_menus(qtbot, tmp_path):
+    window = AutoLabelmeWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat), tmp_path / "autosave")
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
     titles = [a.text() for a in window.menuBar().actions()]
     assert window.windowTitle() == "AutoLabelme"
-    assert titles == ["&File", "&Training"]
+    assert titles == ["&File", "&Edit", "&Match", "&View", "&Training", "&Help"]
+    assert window.document is None and not window.act.save_json.isEnabled()
 
 
 def test_ransac_window_names_the_folder_it_was_given(qtbot):

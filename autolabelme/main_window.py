@@ -1,0 +1,559 @@
+"""The AutoLabelme window: the page on the left, the controls top right, the overview bottom right.
+
+The window holds widgets, actions and the matching thread; the page's state is a PageReview
+(dea_core.matching.review) changed only through undo commands, and all matching is the engine's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt5.QtCore import QPointF, QRectF, QSettings, QStandardPaths, Qt, QTimer, QUrl
+from PyQt5.QtGui import QCloseEvent, QDesktopServices, QKeySequence
+from PyQt5.QtWidgets import (
+    QAction,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QToolBar,
+    QUndoStack,
+)
+
+from autolabelme import commands
+from autolabelme.actions import build_actions, shortcut_text
+from autolabelme.autosave import AUTOSAVE_INTERVAL_MS, AutosaveStore
+from autolabelme.box_items import REJECTED_COLOUR, TEMPLATE_COLOUR, BoxSpec, BoxStyle, match_colour
+from autolabelme.controls import ControlsPane
+from autolabelme.dialogs import (
+    APP_NAME,
+    ShortcutsDialog,
+    ask_template_name,
+    show_error,
+    show_info,
+)
+from autolabelme.document import PageDocument
+from autolabelme.folder import FolderSession, TemplateLibrary
+from autolabelme.label_list import LabelList
+from autolabelme.labelme_launcher import LabelmeLauncher
+from autolabelme.match_worker import MatchThread
+from autolabelme.overview import OverviewView
+from autolabelme.page_view import Mode, PageView
+from autolabelme.settings import AppSettings
+from autolabelme.window_files import PageFilesMixin
+from autolabelme.window_matching import MatchingMixin
+from dea_core.errors import MatchOptionsError
+from dea_core.matching.review import LabelReview, PageReview, box_quad
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "autolabelme.md"
+EMPTY_HINT = ("Open a page: File > Open (Ctrl+O), a LabelMe JSON or a scanned picture,\n"
+              "or a folder of pages: File > Open Folder (Ctrl+Shift+O).")
+# A box key: ("template", label, index) or ("match", label, (kind, index)).
+BoxKey = tuple
+
+
+def default_autosave_folder() -> Path:
+    return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / "autosave"
+
+
+class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
+    """Open pages, draw templates, match them, check the boxes, save LabelMe JSON and crops."""
+
+    def __init__(self, settings: QSettings | None = None, autosave_folder: Path | None = None,
+                 labelme_program: str | None = None) -> None:
+        super().__init__()
+        self.settings = AppSettings(settings)
+        self.autosaves = AutosaveStore(autosave_folder or default_autosave_folder())
+        self.undo_stack = QUndoStack(self)
+        self.document: PageDocument | None = None
+        self.current_label: str | None = None
+        self.folder: FolderSession | None = None
+        self.library = TemplateLibrary()
+        self.worker: MatchThread | None = None
+        self._match_started = 0.0
+        self._labelme_stamp: tuple[float, int] | None = None
+
+        self.page_view = PageView()
+        self.page_view.set_hint(EMPTY_HINT)
+        self.overview = OverviewView()
+        self.label_list = LabelList()
+        self.act = build_actions(self)
+        self.controls = ControlsPane(self.act)
+        self.labelme = LabelmeLauncher(self, labelme_program)
+        self._build_layout()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self.controls.set_search_settings(self.settings.search_settings())
+        geometry, state = self.settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_INTERVAL_MS)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.start()
+        self.refresh()
+
+    # layout
+    def _build_layout(self) -> None:
+        self.setWindowTitle(APP_NAME)
+        self.resize(1400, 900)
+        # The controls scroll rather than squeeze on a short screen; the overview takes what is left.
+        controls = QScrollArea()
+        controls.setWidget(self.controls)
+        controls.setWidgetResizable(True)
+        controls.setFrameShape(QFrame.NoFrame)
+        controls.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        controls.setMinimumHeight(160)
+        controls.setMinimumWidth(self.controls.minimumSizeHint().width() + controls.verticalScrollBar().sizeHint().width())
+        self.label_list.setMinimumHeight(70)
+        self.overview.setMinimumHeight(120)
+        right = self.right_splitter = QSplitter(Qt.Vertical)
+        right.setChildrenCollapsible(False)
+        for index, (widget, stretch) in enumerate(((controls, 0), (self.label_list, 1), (self.overview, 3))):
+            right.addWidget(widget)
+            right.setStretchFactor(index, stretch)
+        self._right_sized = False
+        main = QSplitter(Qt.Horizontal)
+        main.addWidget(self.page_view)
+        main.addWidget(right)
+        main.setStretchFactor(0, 1)
+        main.setStretchFactor(1, 0)
+        main.setSizes([980, 420])
+        self.setCentralWidget(main)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._right_sized:
+            self._right_sized = True
+            self._size_right_column()
+
+    def _size_right_column(self) -> None:
+        """The controls at their full height if the column allows, a few rows of labels, the overview the rest."""
+        total = self.right_splitter.height()
+        wanted = self.controls.sizeHint().height() + 2
+        controls = max(160, min(wanted, total - 70 - 120))
+        labels = max(70, min(110, (total - controls) // 3))
+        self.right_splitter.setSizes([controls, labels, max(120, total - controls - labels)])
+
+    def _build_menus(self) -> None:
+        a = self.act
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([a.open, a.open_folder])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([a.save_json, a.save_json_as, a.save_images, a.open_in_labelme])
+        file_menu.addSeparator()
+        file_menu.addActions([a.previous_page, a.next_page])
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for action, tip in ((self.undo_action, "Undo the last edit"), (self.redo_action, "Redo the edit undone")):
+            action.setToolTip(f"{tip} ({shortcut_text(action)})")
+            self.addAction(action)
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a.draw_template, a.add_missed, a.cancel])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a.toggle_selected, a.delete_selected, a.rename_label, a.delete_label])
+
+        match_menu = bar.addMenu("&Match")
+        match_menu.addActions([a.previous_line, a.next_line, a.more, a.fewer])
+        match_menu.addSeparator()
+        match_menu.addActions([a.rematch, a.match_all, a.correct_label])
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size])
+
+        training_menu = bar.addMenu("&Training")
+        training_menu.addActions([a.train, a.detect])
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([a.shortcuts, a.guide])
+
+        toolbar = QToolBar("Main tools")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        toolbar.addActions([a.open, a.open_folder, a.save_json])
+        toolbar.addSeparator()
+        # The toolbar keeps short names; the menu's entries say what would be undone.
+        self.undo_button_action = QAction("Undo", self)
+        self.undo_button_action.setToolTip(self.undo_action.toolTip())
+        self.undo_button_action.triggered.connect(self.undo_stack.undo)
+        self.undo_stack.canUndoChanged.connect(self.undo_button_action.setEnabled)
+        self.redo_button_action = QAction("Redo", self)
+        self.redo_button_action.setToolTip(self.redo_action.toolTip())
+        self.redo_button_action.triggered.connect(self.undo_stack.redo)
+        self.undo_stack.canRedoChanged.connect(self.redo_button_action.setEnabled)
+        self.undo_button_action.setEnabled(False)
+        self.redo_button_action.setEnabled(False)
+        toolbar.addActions([self.undo_button_action, self.redo_button_action])
+        toolbar.addSeparator()
+        toolbar.addActions([a.draw_template, a.add_missed])
+        toolbar.addSeparator()
+        toolbar.addActions([a.fit, a.previous_page, a.next_page])
+        self.addToolBar(toolbar)
+        self._menus = [file_menu, edit_menu, match_menu, view_menu, training_menu, help_menu]
+
+    def _build_status_bar(self) -> None:
+        self.mode_label = QLabel()
+        self.page_label = QLabel()
+        self.zoom_label = QLabel()
+        for widget in (self.mode_label, self.page_label, self.zoom_label):
+            self.statusBar().addPermanentWidget(widget)
+
+    def _connect(self) -> None:
+        view = self.page_view
+        view.boxDrawn.connect(self._box_drawn)
+        view.boxClicked.connect(self._box_clicked)
+        view.boxHovered.connect(self._box_hovered)
+        view.zoomChanged.connect(self._zoom_changed)
+        view.viewMoved.connect(self.overview.show_view_rect)
+        self.overview.centreRequested.connect(self._centre_page_view)
+        self.label_list.labelChosen.connect(self.choose_label)
+        self.label_list.renameRequested.connect(self._rename_label)
+        self.controls.settingsChanged.connect(self._remember_search_settings)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.labelme.closed.connect(self._labelme_closed)
+        self.labelme.failed.connect(self._labelme_failed)
+
+    def _zoom_changed(self, scale: float) -> None:
+        self.zoom_label.setText(f"{scale * 100:.0f}%")
+
+    def _labelme_failed(self, message: str) -> None:
+        show_error(self, "LabelMe", message)
+
+    # state shown
+    def is_busy(self) -> bool:
+        return self.worker is not None
+
+    def is_modified(self) -> bool:
+        return self.document is not None and (not self.undo_stack.isClean() or self.document.recovered)
+
+    def current_entry(self) -> LabelReview | None:
+        if self.document is None or self.current_label not in self.document.review:
+            return None
+        return self.document.review.get(self.current_label)
+
+    def carried_pages(self) -> dict[str, str]:
+        """Labels of this page matched with templates from another page of the folder: that page."""
+        if self.document is None:
+            return {}
+        carried = {}
+        for entry in self.document.review.labels:
+            template = self.library.get(entry.label)
+            if not entry.templates and template is not None:
+                carried[entry.label] = template.page_name
+        return carried
+
+    def refresh(self) -> None:
+        """Show the document's review: boxes, overview, label list, controls, actions, title."""
+        document, entry = self.document, self.current_entry()
+        self.page_view.set_boxes(self._page_boxes())
+        self.overview.set_boxes(self._overview_boxes())
+        review = document.review if document is not None else PageReview()
+        carried = self.carried_pages()
+        self.label_list.set_labels(review, self.current_label, carried)
+        names = review.names()
+        position = names.index(entry.label) + 1 if entry is not None else 0
+        self.controls.show_label(entry, position, len(names), carried.get(self.current_label or ""),
+                                 has_page=document is not None)
+        self._update_actions()
+        self._update_title()
+
+    def _page_boxes(self) -> list[BoxSpec]:
+        if self.document is None:
+            return []
+        specs = []
+        for entry in self.document.review.labels:
+            current = entry.label == self.current_label
+            for index, box in enumerate(entry.templates):
+                style = BoxStyle.TEMPLATE if current else BoxStyle.OTHER_TEMPLATE
+                tip = f"Template box of {entry.label}. Click its outline to select it; Del deletes it."
+                specs.append(BoxSpec(("template", entry.label, index), box_quad(box), TEMPLATE_COLOUR, style,
+                                     f"template {entry.label}", tip))
+        entry = self.current_entry()
+        if entry is not None:
+            for item in entry.shown():
+                if not item.accepted:
+                    style, colour, tag = BoxStyle.REJECTED, REJECTED_COLOUR, "rejected"
+                elif item.added:
+                    style, colour, tag = BoxStyle.ADDED, match_colour(item.match), "added"
+                else:
+                    style, colour, tag = BoxStyle.MATCH, match_colour(item.match), f"{item.match.score:.2f}"
+                key = ("match", entry.label, item.key)
+                specs.append(BoxSpec(key, item.match.quad, colour, style, tag, self.describe_box(key)))
+        return specs
+
+    def _overview_boxes(self) -> list[BoxSpec]:
+        if self.document is None:
+            return []
+        specs = []
+        for entry in self.document.review.labels:
+            for index, box in enumerate(entry.templates):
+                specs.append(BoxSpec(("template", entry.label, index), box_quad(box), TEMPLATE_COLOUR,
+                                     BoxStyle.TEMPLATE))
+            for item in entry.shown():
+                if item.accepted:
+                    specs.append(BoxSpec(("match", entry.label, item.key), item.match.quad,
+                                         match_colour(item.match), BoxStyle.MATCH))
+        return specs
+
+    def _update_actions(self) -> None:
+        a, busy, document = self.act, self.is_busy(), self.document
+        entry = self.current_entry()
+        has_page = document is not None and not busy
+        has_labels = has_page and bool(document.review.labels)
+        matchable = entry is not None and (bool(entry.templates) or self.library.get(entry.label) is not None)
+        for action in (a.open, a.open_folder):
+            action.setEnabled(not busy)
+        for action in (a.save_json, a.save_json_as, a.save_images, a.open_in_labelme, a.draw_template,
+                       a.toggle_selected, a.delete_selected):
+            action.setEnabled(has_page)
+        a.add_missed.setEnabled(has_page and entry is not None)
+        for action in (a.next_line, a.previous_line, a.match_all):
+            action.setEnabled(has_labels)
+        a.rematch.setEnabled(has_page and matchable)
+        for action in (a.more, a.fewer, a.correct_label):
+            action.setEnabled(has_page and entry is not None and entry.matched)
+        for action in (a.rename_label, a.delete_label):
+            action.setEnabled(has_page and entry is not None)
+        in_folder = self.folder is not None and not busy
+        a.next_page.setEnabled(in_folder and self.folder.index + 1 < len(self.folder.pages))
+        a.previous_page.setEnabled(in_folder and self.folder.index > 0)
+        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual_size):
+            action.setEnabled(document is not None)
+        a.cancel.setEnabled(busy or self.page_view.mode() is not Mode.BROWSE)
+
+    def _update_title(self, *_clean: bool) -> None:
+        if self.document is None:
+            self.setWindowTitle(APP_NAME)
+        else:
+            self.setWindowTitle(f"{self.document.name}[*] - {APP_NAME}")
+        self.setWindowModified(self.is_modified())
+        self.page_label.setText(self.folder.position() if self.folder is not None else "")
+        mode = self.page_view.mode()
+        self.mode_label.setText({Mode.BROWSE: "", Mode.DRAW_TEMPLATE: "Drawing template boxes (Esc stops)",
+                                 Mode.ADD_MISSED: "Adding missed boxes (Esc stops)"}[mode])
+
+    def describe_box(self, key: BoxKey | None) -> str:
+        """The status bar's line for a box: label, score and pose, and what a click does."""
+        if key is None or self.document is None or key[1] not in self.document.review:
+            return ""
+        entry = self.document.review.get(key[1])
+        if key[0] == "template":
+            return f"Template box of label {entry.label} (Del deletes it)"
+        item = entry.find(key[2])
+        if item is None:
+            return ""
+        state = "kept, click to reject" if item.accepted else "rejected, click to accept"
+        if item.added:
+            return f"Label {entry.label} · box added by hand · {state}"
+        return (f"Label {entry.label} · score {item.match.score:.3f} · {item.match.pose.describe()}"
+                f" · {state}")
+
+    # undoable edits
+    def apply_review(self, review: PageReview, focus: str | None) -> None:
+        """Called by undo commands: show `review`, with `focus` as the current label."""
+        if self.document is None:
+            return
+        self.document.review = review
+        if focus is not None and focus in review:
+            self.current_label = focus
+        elif self.current_label not in review:
+            self.current_label = review.labels[0].label if review.labels else None
+        self.refresh()
+
+    def _push(self, command: commands.ReviewEdit) -> None:
+        self.undo_stack.push(command)
+
+    def _review(self) -> PageReview:
+        assert self.document is not None
+        return self.document.review
+
+    def choose_label(self, label: str) -> None:
+        if self.document is not None and label in self.document.review and label != self.current_label:
+            self.current_label = label
+            self.page_view.select(None)
+            self.refresh()
+
+    def more_boxes(self) -> None:
+        self._move_threshold(more=True)
+
+    def fewer_boxes(self) -> None:
+        self._move_threshold(more=False)
+
+    def _move_threshold(self, more: bool) -> None:
+        entry = self.current_entry()
+        if entry is None or not entry.matched or self.is_busy():
+            return
+        changed = entry.more() if more else entry.fewer()
+        if changed.threshold == entry.threshold:
+            limit = "lowest threshold the last match kept; Rematch to go lower" if more else "highest threshold"
+            self.statusBar().showMessage(f"Threshold {entry.threshold:.2f} is the {limit}.", 5000)
+            return
+        self._push(commands.set_threshold(self._review(), entry.label, more, self.apply_review))
+        self.statusBar().showMessage(f"Threshold {changed.threshold:.2f}: {changed.count()} boxes for "
+                                     f"{entry.label}.", 5000)
+
+    def correct_label(self) -> None:
+        entry = self.current_entry()
+        if entry is not None and entry.matched and not self.is_busy():
+            self._push(commands.correct_label(self._review(), entry.label, self.apply_review))
+
+    def toggle_selected(self) -> None:
+        key = self.page_view.selected()
+        if key is not None and key[0] == "match":
+            self._push(commands.toggle_match(self._review(), key[1], key[2], self.apply_review))
+            self._show_box(key)
+
+    def delete_selected(self) -> None:
+        key = self.page_view.selected()
+        if key is None or self.is_busy():
+            return
+        kind, label, which = key
+        if kind == "template":
+            self._push(commands.delete_template(self._review(), label, which, self.apply_review))
+        elif which[0] == "added":
+            self._push(commands.delete_added_box(self._review(), label, which[1], self.apply_review))
+        elif which not in self._review().get(label).rejected:
+            self._push(commands.toggle_match(self._review(), label, which, self.apply_review))
+
+    def rename_current_label(self) -> None:
+        if self.current_label is not None:
+            self._rename_label(self.current_label)
+
+    def _rename_label(self, label: str) -> None:
+        if self.document is None or label not in self.document.review or self.is_busy():
+            return
+        entry = self.document.review.get(label)
+        answer = ask_template_name(self, self.document.review.names(), entry.label, entry.note, title="Rename label")
+        if answer is None or answer == (entry.label, entry.note):
+            return
+        try:
+            command = commands.rename_label(self._review(), label, answer[0], answer[1], self.apply_review)
+        except MatchOptionsError as error:
+            show_error(self, "rename label", str(error))
+            return
+        self._push(command)
+
+    def delete_current_label(self) -> None:
+        if self.current_entry() is not None and not self.is_busy():
+            self._push(commands.delete_label(self._review(), self.current_label, self.apply_review))
+
+    # drawing and clicking on the page
+    def set_draw_template_mode(self, on: bool) -> None:
+        self._set_mode(Mode.DRAW_TEMPLATE if on else Mode.BROWSE)
+
+    def set_add_missed_mode(self, on: bool) -> None:
+        self._set_mode(Mode.ADD_MISSED if on else Mode.BROWSE)
+
+    def _set_mode(self, mode: Mode) -> None:
+        for action, its_mode in ((self.act.draw_template, Mode.DRAW_TEMPLATE), (self.act.add_missed, Mode.ADD_MISSED)):
+            action.blockSignals(True)
+            action.setChecked(mode is its_mode)
+            action.blockSignals(False)
+        self.page_view.set_mode(mode)
+        hints = {Mode.DRAW_TEMPLATE: "Drag a box around one ornament; you name it next. Esc stops drawing.",
+                 Mode.ADD_MISSED: "Drag a box around an occurrence the matcher missed. Esc stops.",
+                 Mode.BROWSE: "Click a box to keep or reject it; Ctrl+drag adds a missed box; drag moves the page; "
+                              "wheel zooms."}
+        self.statusBar().showMessage(hints[mode], 8000)
+        self._update_actions()
+        self._update_title()
+
+    def _box_drawn(self, rect: QRectF, mode: Mode) -> None:
+        if self.document is None or self.is_busy():
+            return
+        box = (round(rect.left(), 1), round(rect.top(), 1), round(rect.right(), 1), round(rect.bottom(), 1))
+        if mode is Mode.DRAW_TEMPLATE:
+            review = self._review()
+            answer = ask_template_name(self, review.names(), self._suggested_label())
+            if answer is not None:
+                label, note = answer
+                self._push(commands.add_template(review, label, note, box, self.apply_review))
+                entry = self.current_entry()
+                if entry is not None and not entry.matched:
+                    self.statusBar().showMessage(f"Template box for {label}. Press Return to find every "
+                                                 "occurrence (Rematch).", 8000)
+        elif self.current_entry() is not None:
+            self._push(commands.add_box(self._review(), self.current_label, box, self.apply_review))
+        else:
+            self.statusBar().showMessage("Choose a label first: an added box belongs to the current label.", 8000)
+
+    def _suggested_label(self) -> str:
+        names = set(self._review().names())
+        number = 0
+        while str(number) in names:
+            number += 1
+        return str(number)
+
+    def _box_clicked(self, key: BoxKey | None) -> None:
+        self.page_view.select(key)
+        if key is not None and key[0] == "match" and not self.is_busy():
+            self._push(commands.toggle_match(self._review(), key[1], key[2], self.apply_review))
+        self._show_box(key)
+
+    def _box_hovered(self, key: BoxKey | None) -> None:
+        text = self.describe_box(key) or self.describe_box(self.page_view.selected())
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
+
+    def _show_box(self, key: BoxKey | None) -> None:
+        text = self.describe_box(key)
+        if text:
+            self.statusBar().showMessage(text)
+
+    def _centre_page_view(self, point: QPointF) -> None:
+        self.page_view.centerOn(point)
+
+    # menus without their own module
+    def training_not_available(self) -> None:
+        show_info(self, "Training", "Training an ornament detector is not available yet: it comes with the "
+                  "DEA work (see the README). The pages you save as LabelMe JSON now are its training data.")
+
+    def show_shortcuts(self) -> None:
+        rows = []
+        for menu in self._menus:
+            for action in menu.actions():
+                if action.isSeparator() or action.menu() is not None:
+                    continue
+                rows.append((action.text().replace("&", ""), shortcut_text(action), action.statusTip()))
+        rows.append(("Zoom", "mouse wheel", "Zoom in or out around the pointer"))
+        rows.append(("Pan", "drag (middle button: always)", "Move the page"))
+        rows.append(("Add a missed box", "Ctrl+drag", "Box an occurrence the matcher missed (current label)"))
+        rows.append(("Accept / reject", "click a box", "Keep or drop a match"))
+        ShortcutsDialog(rows, self).exec_()
+
+    def open_guide(self) -> None:
+        if GUIDE.is_file():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(GUIDE)))
+        else:
+            show_info(self, "Guide", "The guide (docs/autolabelme.md) is not installed with this copy.")
+
+    # closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.wait_for_matching()
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.document is not None and not self.is_modified():
+            self.autosaves.discard(self._autosave_key(self.document))
+        self.settings.set_geometry(self.saveGeometry(), self.saveState())
+        self._remember_search_settings()
+        self.settings.sync()
+        event.accept()
