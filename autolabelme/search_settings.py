@@ -25,7 +25,7 @@ class SearchSettings:
     scale_max: float = 1.0
     scale_count: int = 1
 
-    def to_options(self, threshold: float) -> MatchOptions:
+    def to_options(self, threshold: float | None) -> MatchOptions:
         """The engine's options; MatchOptionsError names the field to fix."""
         if self.rotation_step <= 0:
             raise MatchOptionsError("rotation step must be more than 0 degrees")

@@ -106,7 +106,8 @@ class MatchingMixin:
         return True
 
     def _job(self, entry: LabelReview, search: SearchSettings) -> LabelJob:
-        options = search.to_options(entry.threshold)
+        # The engine picks each template's threshold; the person's +/- choice is kept in the review.
+        options = search.to_options(None)
         if entry.templates:
             return LabelJob(entry.label, options, boxes=entry.templates)
         carried = self.library.get(entry.label)

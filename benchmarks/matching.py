@@ -22,12 +22,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dea_core.synth.pages import PageSpec, generate_page
 from original_matcher import ORIGINAL_SCALES, original_match
 
 from dea_core.matching.evaluation import MatchScore, score_matches
-from dea_core.matching.matcher import DEFAULT_THRESHOLD, MatchOptions, PageMatcher
+from dea_core.matching.matcher import MatchOptions, PageMatcher
 from dea_core.matching.poses import scale_steps
+from dea_core.synth.pages import PageSpec, generate_page
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ def run(pages: int, size: tuple[int, int], seed: int) -> list[tuple[str, str, fl
                 truths = [o for o in page.ornaments if o.label == label]
                 start = time.perf_counter()
                 result = matcher.match(label, box, setting.options)
-                _add(rows, (setting.name, "ours", DEFAULT_THRESHOLD), time.perf_counter() - start,
-                     score_matches(result.above(DEFAULT_THRESHOLD), truths, {label: template}))
+                _add(rows, (setting.name, "ours", "auto"), time.perf_counter() - start,
+                     score_matches(result.above(), truths, {label: template}))
                 start = time.perf_counter()
                 found = original_match(gray, label, tuple(int(round(v)) for v in box), setting.options.poses(),
                                        min(ORIGINAL_THRESHOLDS), setting.options.neighbourhood)

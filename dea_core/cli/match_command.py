@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dea_core.cli.progress import ProgressBar
 from dea_core.matching.job import MatchOutputs, MatchReport, run_match_job
-from dea_core.matching.matcher import DEFAULT_THRESHOLD, MatchOptions
+from dea_core.matching.matcher import AUTO_RANGE, MatchOptions
 from dea_core.matching.poses import rotation_range, scale_steps
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD
 
@@ -35,8 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("page", type=Path, metavar="PAGE.json", help="LabelMe file with one box per ornament type")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.json", help="matched LabelMe file")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="match only these labels (default: all)")
-    parser.add_argument("--threshold", type=_unit_interval, default=DEFAULT_THRESHOLD,
-                        help=f"lowest NCC score kept, 0 to 1 (default {DEFAULT_THRESHOLD})")
+    parser.add_argument("--threshold", type=_unit_interval,
+                        help="lowest NCC score kept, 0 to 1 (default: automatic for each template's size, "
+                             f"from {AUTO_RANGE[0]} for large ornaments to {AUTO_RANGE[1]} for tiny ones)")
     turn = parser.add_mutually_exclusive_group()
     turn.add_argument("--rotations", type=_angle_list, metavar="A,B,...",
                       help="angles to try, degrees counter-clockwise, e.g. 0,90,180,270 (default 0)")
@@ -84,7 +85,9 @@ def print_report(report: MatchReport) -> None:
     """One line per label, then the files written."""
     for label, count in report.counts().items():
         note = report.notes.get(label)
-        print(f"{label}: {count} match{'es' if count != 1 else ''}" + (f"  ({note})" if note else ""))
+        threshold = report.results[label].threshold
+        print(f"{label}: {count} match{'es' if count != 1 else ''} at threshold {threshold:.2f}"
+              + (f"  ({note})" if note else ""))
     for path in report.written:
         print(f"wrote {path}")
     if report.crops:

@@ -40,13 +40,12 @@ class MatchReport:
     """What a job found and wrote."""
 
     results: dict[str, MatchResult]
-    threshold: float
     notes: dict[str, str]
     written: tuple[Path, ...]
     crops: tuple[Path, ...] = ()
 
     def counts(self) -> dict[str, int]:
-        return {label: len(r.above(self.threshold)) for label, r in self.results.items()}
+        return {label: len(r.above()) for label, r in self.results.items()}
 
 
 def match_page(label_file: LabelFile, image: np.ndarray, options: MatchOptions, labels: list[str] | None = None,
@@ -72,11 +71,11 @@ def run_match_job(json_path: Path, outputs: MatchOutputs, options: MatchOptions,
     image = load_label_image(label_file)
     notes = apply_label_notes(label_file)
     results = match_page(label_file, image, options, labels, progress=progress, cancel=cancel)
-    matched = with_matches(label_file, results, options.threshold, notes=notes, polygon=outputs.polygon)
-    written = _write_outputs(matched, image, results, notes, options.threshold, outputs)
-    chosen = [m for r in results.values() for m in r.above(options.threshold)]
+    matched = with_matches(label_file, results, notes=notes, polygon=outputs.polygon)
+    chosen = [m for r in results.values() for m in r.above()]
+    written = _write_outputs(matched, image, chosen, notes, outputs)
     crops = save_crops(image, chosen, outputs.crops_dir, Path(outputs.json_path).stem) if outputs.crops_dir else []
-    return MatchReport(results, options.threshold, notes, tuple(written), tuple(crops))
+    return MatchReport(results, notes, tuple(written), tuple(crops))
 
 
 def _check_destination(json_path: Path, outputs: MatchOutputs) -> None:
@@ -90,13 +89,12 @@ def notes_path(json_path: Path) -> Path:
     return json_path.with_name(f"{json_path.stem}.label_notes.json")
 
 
-def _write_outputs(matched: LabelFile, image: np.ndarray, results: dict[str, MatchResult], notes: dict[str, str],
-                   threshold: float, outputs: MatchOutputs) -> list[Path]:
+def _write_outputs(matched: LabelFile, image: np.ndarray, chosen: list[Match], notes: dict[str, str],
+                   outputs: MatchOutputs) -> list[Path]:
     written = [save_label_file(matched, outputs.json_path, overwrite=outputs.overwrite)]
     if notes:
         written.append(write_label_notes(notes, notes_path(outputs.json_path), overwrite=True))
     if outputs.overview_path is not None:
-        chosen = [m for r in results.values() for m in r.above(threshold)]
         written.append(write_png(outputs.overview_path, draw_matches(image, chosen)))
     return written
 

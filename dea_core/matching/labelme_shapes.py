@@ -80,16 +80,16 @@ def _quad_of_upright_box(low: np.ndarray, high: np.ndarray, pose: Pose) -> np.nd
     return pose_quad(width / pose.scale, height / pose.scale, pose, tuple((low + high) / 2))
 
 
-def with_matches(label_file: LabelFile, results: dict[str, MatchResult], threshold: float, *,
+def with_matches(label_file: LabelFile, results: dict[str, MatchResult], *,
                  notes: dict[str, str] | None = None, polygon: bool = False) -> LabelFile:
-    """A copy of `label_file` whose matched labels hold one shape per match above `threshold`.
+    """A copy of `label_file` whose matched labels hold one shape per match above its threshold.
 
     Shapes of labels that were not matched stay as they were, so nothing the user drew is lost.
     """
     notes = notes or {}
     kept = [s for s in label_file.shapes if s.label not in results]
     for label, result in results.items():
-        for match in result.above(threshold):
+        for match in result.above():
             is_template = any(is_template_match(match, box) for box in result.template_boxes)
             kept.append(match_to_shape(match, is_template=is_template, description=notes.get(label),
                                        polygon=polygon))

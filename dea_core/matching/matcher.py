@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -27,10 +27,16 @@ Box = tuple[float, float, float, float]
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 
-# The score a match needs by default: measured on generated pages (benchmarks/RESULTS.md).
+# The threshold shown for a label not matched yet; a match sets its own (see auto_threshold).
 DEFAULT_THRESHOLD = 0.6
+# The automatic threshold: a small template correlates by chance with more of the page (a few
+# letters can look like a 35-pixel rosette), so it needs a higher score. Set on generated pages
+# and the real sample page (benchmarks/RESULTS.md, docs/matching.md).
+AUTO_BASE, AUTO_SIZE_TERM, AUTO_RANGE = 0.5, 5.5, (0.55, 0.75)
 # Matches are kept down to this score so the GUI's + button shows more without matching again.
 SCORE_FLOOR = 0.45
+# ... and at most this far below the threshold: lower than that is clutter nobody wants shown.
+FLOOR_BELOW_THRESHOLD = 0.15
 # The template's smaller side at the coarse level, in pixels: small enough to be fast,
 # large enough for the ornament's shape to still tell it from type.
 COARSE_SIDE = 14
@@ -48,6 +54,7 @@ MIN_TEMPLATE_SIDE = 4
 # Coarse peaks rescored at most, best first: far more than the occurrences of one ornament on a
 # page, so only clutter (text that looks a little like a small fleuron) is left out.
 MAX_CANDIDATES = 1500
+REFINE_BATCH = 64
 # A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
 GIVE_UP_MARGIN = 0.05
 
@@ -56,7 +63,7 @@ GIVE_UP_MARGIN = 0.05
 class MatchOptions:
     """What to search: poses, where, and how good a match must be."""
 
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None
     rotations: tuple[float, ...] = (0.0,)
     flip: bool = False
     scales: tuple[float, ...] = (1.0,)
@@ -67,8 +74,12 @@ class MatchOptions:
         """The distinct poses to search, simplest first."""
         return pose_bank(self.rotations, self.flip, self.scales)
 
-    def effective_floor(self) -> float:
-        return min(self.threshold, self.floor)
+    def threshold_for(self, template_shape: tuple[int, ...]) -> float:
+        """The given threshold, or the automatic one for a template of this (h, w) searched
+        down to the smallest of the scales."""
+        if self.threshold is not None:
+            return self.threshold
+        return auto_threshold(template_shape, min(self.scales))
 
 
 @dataclass
@@ -109,7 +120,7 @@ class PageMatcher:
         # The user's own box is an occurrence by definition, whatever scales were searched.
         own = Match(label, 1.0, Pose(), np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
         kept = suppress([own, *found.matches])
-        return MatchResult(label, ((x0, y0, x1, y1),), tuple(kept), found.floor)
+        return replace(found, template_boxes=((x0, y0, x1, y1),), matches=tuple(kept))
 
     def match_image(self, label: str, template: np.ndarray, options: MatchOptions = MatchOptions(), *,
                     band: Band | None = None, progress: ProgressCallback | None = None,
@@ -130,14 +141,15 @@ class PageMatcher:
         posed = _distinct_poses(template, options.poses(), steps)
         factor = _coarse_factor(template.shape, min(p.pose.scale for p in posed))
         _attach_coarse(posed, factor)
-        floor = options.effective_floor()
+        threshold = options.threshold_for(template.shape)
+        floor = round(max(options.floor, threshold - FLOOR_BELOW_THRESHOLD), 4)
         peaks = self._coarse_peaks(posed, band, factor, floor - COARSE_SLACK, steps)
         size = (template.shape[1], template.shape[0])
         candidates = self._refine(peaks, posed, factor, size, label, floor, steps)
         # Below the floor a candidate can neither be kept nor suppress a better one.
         candidates = [m for m in candidates if m.score >= floor and band.contains(m.centre[1])]
         kept = suppress(candidates, likeness=_Likeness(posed))
-        return MatchResult(label, (), tuple(kept), floor)
+        return MatchResult(label, (), tuple(kept), floor, threshold)
 
     def match_all(self, templates: Mapping[str, list[Box]], options: MatchOptions = MatchOptions(), *,
                   progress: ProgressCallback | None = None,
@@ -227,12 +239,16 @@ class PageMatcher:
                         found.append(extra)
             return found
 
-        matches: list[Match] = []
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            for found in pool.map(refine_peak, peaks):
-                matches.extend(found)
+        def refine_batch(batch: list[tuple[int, int, np.ndarray]]) -> list[Match]:
+            found = [match for peak in batch for match in refine_peak(peak)]
+            for _ in batch:
                 steps.advance()
-        return matches
+            return found
+
+        # A few large batches: one task per peak costs more in scheduling than the rescoring.
+        batches = [peaks[i:i + REFINE_BATCH] for i in range(0, len(peaks), REFINE_BATCH)]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return [match for found in pool.map(refine_batch, batches) for match in found]
 
     def _rescore(self, posed: _PosedTemplate, centre: tuple[float, float], reach: int,
                  template_size: tuple[int, int], label: str) -> Match | None:
@@ -323,7 +339,16 @@ def merge_results(results: list[MatchResult]) -> MatchResult:
         return results[0]
     boxes = tuple(box for r in results for box in r.template_boxes)
     matches = suppress([m for r in results for m in r.matches])
-    return MatchResult(results[0].label, boxes, tuple(matches), min(r.floor for r in results))
+    return MatchResult(results[0].label, boxes, tuple(matches), min(r.floor for r in results),
+                       min(r.threshold for r in results))
+
+
+def auto_threshold(template_shape: tuple[int, ...], scale: float = 1.0) -> float:
+    """The score an occurrence of a template of this (h, w), shrunk to `scale`, needs when the
+    user set none: shrunk, it has fewer pixels and matches letters more easily."""
+    pixels = template_shape[0] * template_shape[1] * scale * scale
+    # In hundredths, as the window's + and - buttons show and move it.
+    return round(float(np.clip(AUTO_BASE + AUTO_SIZE_TERM / math.sqrt(pixels), *AUTO_RANGE)), 2)
 
 
 def _pixel_box(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -357,18 +382,18 @@ def _distinct_poses(template: np.ndarray, poses: list[Pose], steps: _Steps) -> l
 
     A left-right symmetric fleuron looks the same mirrored: searching both would only report
     the mirrored pose by a noise margin, so the plain pose stands for both. Only renderings of
-    one size can look alike, so each is compared with the kept ones of its size.
+    one size can look alike, so each is compared with the kept ones of its scale.
     """
     paper = _paper_level(template)
     kept: list[_PosedTemplate] = []
-    by_size: dict[tuple[int, int], list[np.ndarray]] = {}
+    by_scale: dict[float, list[np.ndarray]] = {}
     for pose in poses:
         steps.check()
         image, _ = render_pose(template, pose, border_value=paper)
-        same_size = by_size.setdefault(image.shape[:2], [])
-        if any(self_similarity(image, other) >= SAME_LOOK for other in same_size):
+        same_scale = by_scale.setdefault(pose.scale, [])
+        if any(self_similarity(image, other) >= SAME_LOOK for other in same_scale):
             continue
-        same_size.append(image)
+        same_scale.append(image)
         kept.append(_PosedTemplate(pose, image.astype(np.float32)))
     return kept
 
@@ -380,9 +405,9 @@ class _Likeness:
         self._images = {p.pose: p.image for p in posed}
         self._known: dict[tuple[Pose, Pose], float] = {}
 
-    def __call__(self, a: Pose, b: Pose) -> float:
+    def __call__(self, a: Pose, b: Pose) -> float | None:
         if a.scale != b.scale or a not in self._images or b not in self._images:
-            return 0.0
+            return None
         key = (a, b) if a <= b else (b, a)
         if key not in self._known:
             self._known[key] = self_similarity(self._images[a], self._images[b])

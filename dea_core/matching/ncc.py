@@ -36,17 +36,30 @@ def local_peaks(scores: np.ndarray, radius: tuple[int, int], floor: float) -> np
     return np.stack([xs, ys], axis=1)
 
 
+# Renderings whose sides differ by more than this share cannot be compared: a long ornament
+# turned a quarter is a different picture, a nearly square one is almost the same frame.
+SIZE_TOLERANCE = 0.1
+
+
 def self_similarity(a: np.ndarray, b: np.ndarray, shift: int = 2) -> float:
-    """Best NCC of two equally sized images over shifts of up to `shift` pixels.
+    """Best NCC of two nearly equally sized images over shifts of up to `shift` pixels.
 
     How alike a template looks in two poses: a hand-drawn box is rarely centred on the
-    ornament's axis of symmetry, so the mirrored picture is a few pixels off.
-    a, b: (H, W); returns -1 when their sizes differ.
+    ornament's axis of symmetry, so the mirrored picture is a few pixels off, and a nearly square
+    rosette turned a quarter is a pixel or two wider than tall. a, b: (H, W); returns -1 when
+    their sides differ by more than SIZE_TOLERANCE.
     """
-    if a.shape != b.shape:
+    if any(abs(p - q) > SIZE_TOLERANCE * max(p, q) for p, q in zip(a.shape[:2], b.shape[:2])):
         return -1.0
-    shift = min(shift, (min(a.shape[:2]) - 1) // 2)
-    core = np.float32(b)[shift:b.shape[0] - shift, shift:b.shape[1] - shift]
+    h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    a, b = _centre_crop(np.float32(a), h, w), _centre_crop(np.float32(b), h, w)
+    shift = min(shift, (min(h, w) - 1) // 2)
+    core = b[shift:h - shift, shift:w - shift]
     if core.std() < FLAT_STD:
         return 1.0 if np.allclose(a, b) else 0.0
-    return float(ncc_map(np.float32(a), core).max())
+    return float(ncc_map(a, core).max())
+
+
+def _centre_crop(image: np.ndarray, h: int, w: int) -> np.ndarray:
+    top, left = (image.shape[0] - h) // 2, (image.shape[1] - w) // 2
+    return image[top:top + h, left:left + w]

@@ -19,7 +19,8 @@ POSE_TIE = 0.02
 # occurrence really were in that pose (score times how unlike the template is in the two poses).
 TIE_SHARE = 0.25
 
-PoseLikeness = Callable[[Pose, Pose], float]
+# How alike the template looks in two poses (NCC), or None when that was not measured.
+PoseLikeness = Callable[[Pose, Pose], float | None]
 
 
 def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -78,9 +79,9 @@ def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> 
 
     def ties(m: Match) -> bool:
         margin = tie
-        if likeness is not None and tie > 0:
-            expected_gap = best.score * (1.0 - max(0.0, likeness(best.pose, m.pose)))
-            margin = max(tie, TIE_SHARE * expected_gap)
+        alike = likeness(best.pose, m.pose) if likeness is not None and tie > 0 else None
+        if alike is not None:
+            margin = max(tie, TIE_SHARE * best.score * (1.0 - max(0.0, alike)))
         return m.score >= best.score - margin and quad_iou(m.quad, best.quad) > 0.7
 
     return min(filter(ties, group), key=lambda m: (m.pose.simplicity(), -m.score))

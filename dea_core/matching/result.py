@@ -42,7 +42,8 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """Every match of one label's template boxes down to `floor`, best first.
+    """Every match of one label's template boxes down to `floor`, best first, and the
+    threshold chosen for them (the user's, or the automatic one for the template's size).
 
     The GUI's + and - buttons filter by threshold without matching again: greedy NMS
     keeps the same boxes above a threshold whether it ran before or after the cut.
@@ -52,7 +53,9 @@ class MatchResult:
     template_boxes: tuple[tuple[float, float, float, float], ...]
     matches: tuple[Match, ...]
     floor: float
+    threshold: float
 
-    def above(self, threshold: float) -> list[Match]:
-        """Matches scoring at least `threshold` (best first)."""
-        return [m for m in self.matches if m.score >= threshold]
+    def above(self, threshold: float | None = None) -> list[Match]:
+        """Matches scoring at least `threshold`, by default the result's own (best first)."""
+        cut = self.threshold if threshold is None else threshold
+        return [m for m in self.matches if m.score >= cut]

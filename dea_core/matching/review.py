@@ -124,7 +124,9 @@ class LabelReview:
         """A new matching result; decisions on the old matches go, added boxes stay."""
         if result.label != self.label:
             raise ValueError(f"result for label {result.label!r} given to label {self.label!r}")
-        threshold = max(self.threshold, result.floor)
+        # A first match takes the result's threshold (automatic for the template's size unless
+        # given); later ones keep what the person set with + and -.
+        threshold = result.threshold if self.result is None else max(self.threshold, result.floor)
         rejected = frozenset(key for key in self.rejected if key[0] == ADDED)
         return replace(self, result=result, threshold=threshold, rejected=rejected, plain=False)
 
@@ -349,6 +351,7 @@ def _label_review(label: str, shapes: list[Shape]) -> LabelReview:
         return entry
     found.sort(key=lambda m: -m.score)
     lowest = found[-1].score
-    result = MatchResult(label, tuple(templates), tuple(found), min(SCORE_FLOOR, lowest))
+    shown = math.floor(min(DEFAULT_THRESHOLD, lowest) * 1e4) / 1e4
+    result = MatchResult(label, tuple(templates), tuple(found), min(SCORE_FLOOR, lowest), shown)
     # Everything the file holds was kept by someone: show it all.
-    return replace(entry, result=result, threshold=math.floor(min(DEFAULT_THRESHOLD, lowest) * 1e4) / 1e4)
+    return replace(entry, result=result, threshold=shown)

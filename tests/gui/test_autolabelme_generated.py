@@ -5,7 +5,7 @@ import os
 
 from PyQt5.QtCore import Qt
 
-from dea_core.matching.matcher import DEFAULT_THRESHOLD, PageMatcher
+from dea_core.matching.matcher import PageMatcher
 
 pytest_plugins = ["autolabelme.testing"]
 
@@ -18,10 +18,10 @@ def test_a_generated_page_is_matched_checked_saved_and_opened_by_labelme(driver,
     window.controls.set_search_settings(driver.generated_search)
 
     # what the engine itself finds with these options: the window must show and save exactly that
-    options = window.controls.search_settings().to_options(DEFAULT_THRESHOLD)
+    options = window.controls.search_settings().to_options(None)
     engine = PageMatcher(window.document.image)
     expected = {label: len(engine.match(label, window.document.review.get(label).templates[0], options)
-                           .above(DEFAULT_THRESHOLD)) for label in labels}
+                           .above()) for label in labels}
     assert sum(expected.values()) >= len(labels)
 
     window.current_label = None
@@ -45,7 +45,7 @@ def test_a_generated_page_is_matched_checked_saved_and_opened_by_labelme(driver,
     assert window.current_entry().threshold == window.current_entry().floor()  # + stops at what was kept
 
     window.undo_stack.undo()  # a run of + and - on one label undoes as one step
-    assert window.current_entry().threshold == DEFAULT_THRESHOLD
+    assert window.current_entry().threshold == window.current_entry().result.threshold
     assert window.current_entry().count() == full
     item = window.current_entry().shown()[1]
     driver.click_page(window, *item.match.centre)

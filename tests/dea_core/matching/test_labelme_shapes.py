@@ -57,8 +57,8 @@ def test_with_matches_replaces_matched_labels_and_keeps_the_others():
     kept = Shape("other", [[0, 0], [3, 3]])
     lf = new_label_file("page.png", 100, 100, [Shape("a", [[40, 35], [60, 45]]), kept])
     found = (match(Pose(), score=1.0), match(Pose(180), centre=(20, 20), score=0.7), match(Pose(), score=0.5))
-    result = MatchResult("a", ((40, 35, 60, 45),), found, 0.4)
-    out = with_matches(lf, {"a": result}, 0.6, notes={"a": "a sun"})
+    result = MatchResult("a", ((40, 35, 60, 45),), found, 0.4, 0.6)
+    out = with_matches(lf, {"a": result}, notes={"a": "a sun"})
     assert out.shapes[0] is kept
     matched = out.shapes[1:]
     assert len(matched) == 2

@@ -20,7 +20,7 @@ def matcher() -> PageMatcher:
 
 
 def test_finds_both_rows_and_tells_upright_from_upside_down(matcher):
-    matches = matcher.match("1", BOX, TURNED).above(TURNED.threshold)
+    matches = matcher.match("1", BOX, TURNED).above()
     template = matcher.gray[BOX[1]:BOX[3], BOX[0]:BOX[2]]
     top = [m for m in matches if m.centre[1] < 330]
     bottom = [m for m in matches if m.centre[1] >= 330]

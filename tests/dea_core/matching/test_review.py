@@ -29,7 +29,7 @@ def matched_entry():
     """Label 0: its own template (score 1) and four more, one mirrored, one turned 180."""
     found = (match(110, 105, 1.0), match(150, 105, 0.9), match(190, 105, 0.7, Pose(0, "mirrored")),
              match(230, 105, 0.55, Pose(180)), match(270, 105, 0.45))
-    result = MatchResult("0", (TEMPLATE,), found, 0.4)
+    result = MatchResult("0", (TEMPLATE,), found, 0.4, 0.6)
     return LabelReview("0", "This is a Sun", (TEMPLATE,)).with_result(result)
 
 
@@ -123,7 +123,7 @@ def test_plain_rectangles_are_templates_except_beside_a_template_record_where_th
 
 def test_a_template_that_finds_itself_at_a_size_near_one_is_still_written_once_as_drawn():
     own = Match("0", 0.98, Pose(scale=0.995), pose_quad(20, 10, Pose(scale=0.995), (110.4, 105.2)))
-    result = MatchResult("0", (TEMPLATE,), (own, match(150, 105, 0.9)), 0.4)
+    result = MatchResult("0", (TEMPLATE,), (own, match(150, 105, 0.9)), 0.4, 0.6)
     entry = LabelReview("0", None, (TEMPLATE,)).with_result(result)
     shapes = review_to_label_file(page_file([]), PageReview((entry,))).shapes
     assert len(shapes) == 2
