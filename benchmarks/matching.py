@@ -47,13 +47,12 @@ ORIGINAL_THRESHOLDS = (0.6, 0.75)
 
 @dataclass
 class Tally:
-    seconds: float = 0.0
-    labels: int = 0
+    seconds: list[float] = field(default_factory=list)
     score: MatchScore = field(default_factory=lambda: MatchScore(0, 0, 0, 0))
 
 
-def run(pages: int, size: tuple[int, int], seed: int) -> list[tuple[str, str, float, Tally]]:
-    rows: dict[tuple[str, str, float], Tally] = {}
+def run(pages: int, size: tuple[int, int], seed: int) -> list[tuple[str, str, str, Tally]]:
+    rows: dict[tuple[str, str, str], Tally] = {}
     rng = np.random.default_rng(seed)
     generated = [generate_page(rng, replace(PageSpec.preset("standard"), width=size[0], height=size[1]))
                  for _ in range(pages)]
@@ -74,28 +73,35 @@ def run(pages: int, size: tuple[int, int], seed: int) -> list[tuple[str, str, fl
                 seconds = time.perf_counter() - start
                 for threshold in ORIGINAL_THRESHOLDS:
                     kept = [m for m in found if m.score >= threshold]
-                    _add(rows, (setting.name, "original", threshold), seconds,
+                    _add(rows, (setting.name, "original", f"{threshold:.2f}"), seconds,
                          score_matches(kept, truths, {label: template}))
     return [(*key, tally) for key, tally in rows.items()]
 
 
-def _add(rows: dict, key: tuple[str, str, float], seconds: float, score: MatchScore) -> None:
+def _add(rows: dict, key: tuple[str, str, str], seconds: float, score: MatchScore) -> None:
     tally = rows.setdefault(key, Tally())
-    tally.seconds += seconds
-    tally.labels += 1
+    tally.seconds.append(seconds)
     tally.score = tally.score + score
 
 
-def print_table(rows: list[tuple[str, str, float, Tally]], pages: int, size: tuple[int, int]) -> None:
-    print(f"# Template matching, {datetime.date.today()}, {platform.node()}, {platform.processor() or 'cpu'}, "
-          f"{os.cpu_count()} cores, OpenCV {cv2.__version__}")
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def print_table(rows: list[tuple[str, str, str, Tally]], pages: int, size: tuple[int, int]) -> None:
+    print(f"# Template matching, {datetime.date.today()}, {cpu_name()}, {os.cpu_count()} cores, "
+          f"load before the run {os.getloadavg()[0]:.2f}, OpenCV {cv2.__version__}")
     print(f"# {pages} generated pages of {size[0]}x{size[1]} (standard preset), full-page search, IoU 0.5")
     print()
-    print("| setting | matcher | threshold | s / label | precision | recall | F1 | right pose |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| setting | matcher | threshold | s / label (mean) | s / label (max) | precision | recall | F1 "
+          "| right pose |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for setting, method, threshold, tally in rows:
         s = tally.score
-        print(f"| {setting} | {method} | {threshold:.2f} | {tally.seconds / tally.labels:.2f} | "
+        print(f"| {setting} | {method} | {threshold} | {np.mean(tally.seconds):.2f} | {np.max(tally.seconds):.2f} | "
               f"{s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.pose_accuracy:.3f} |")
 
 
