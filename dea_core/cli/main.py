@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from dea_core import __version__
-from dea_core.cli import demo_command, match_command
+from dea_core.cli import align_command, demo_command, match_command
 from dea_core.errors import DeaError, MatchCancelled
 
 EXIT_BAD_INPUT = 1
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     match_command.add_parser(subparsers)
+    align_command.add_parser(subparsers)
     demo_command.add_parser(subparsers)
     return parser
 
