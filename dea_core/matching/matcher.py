@@ -139,13 +139,17 @@ class PageMatcher:
         band = band or Band(0.0, float(self.shape[0]))
         steps = _Steps(progress, cancel)
         posed = _distinct_poses(template, options.poses(), steps)
-        factor = _coarse_factor(template.shape, min(p.pose.scale for p in posed))
-        _attach_coarse(posed, factor)
+        neighbours = _scale_neighbours(posed)
         threshold = options.threshold_for(template.shape)
         floor = round(max(options.floor, threshold - FLOOR_BELOW_THRESHOLD), 4)
-        peaks = self._coarse_peaks(posed, band, factor, floor - COARSE_SLACK, steps)
         size = (template.shape[1], template.shape[0])
-        candidates = self._refine(peaks, posed, factor, size, label, floor, steps)
+        candidates: list[Match] = []
+        # Each size is searched on the pyramid level that suits it: a template at twice its size
+        # can be shrunk twice as much as at its own.
+        for factor, group in _by_coarse_factor(posed, template.shape).items():
+            _attach_coarse(group, factor)
+            peaks = self._coarse_peaks(group, band, factor, floor - COARSE_SLACK, steps)
+            candidates += self._refine(peaks, group, neighbours, factor, size, label, floor, steps)
         # Below the floor a candidate can neither be kept nor suppress a better one.
         candidates = [m for m in candidates if m.score >= floor and band.contains(m.centre[1])]
         kept = suppress(candidates, likeness=_Likeness(posed))
@@ -211,12 +215,15 @@ class PageMatcher:
         near = _pose_scores_near(maps, peaks)
         return [(int(x), int(y) + top, near[i]) for i, (x, y) in enumerate(peaks)]
 
-    def _refine(self, peaks: list[tuple[int, int, np.ndarray]], posed: list[_PosedTemplate], factor: int,
-                template_size: tuple[int, int], label: str, floor: float, steps: _Steps) -> list[Match]:
-        """Full-resolution score, position and pose for each coarse peak, on all cores."""
+    def _refine(self, peaks: list[tuple[int, int, np.ndarray]], posed: list[_PosedTemplate],
+                neighbours: dict[Pose, list[_PosedTemplate]], factor: int, template_size: tuple[int, int],
+                label: str, floor: float, steps: _Steps) -> list[Match]:
+        """Full-resolution score, position and pose for each coarse peak, on all cores.
+
+        neighbours: for each pose, the same orientation one scale step smaller and larger.
+        """
         steps.begin(len(peaks))
         orientations = [(p.pose.rotation, p.pose.flip) for p in posed]
-        neighbours = _scale_neighbours(posed)
 
         def refine_peak(peak: tuple[int, int, np.ndarray]) -> list[Match]:
             steps.check()
@@ -233,8 +240,8 @@ class PageMatcher:
                     # The best coarse pose is far off at full resolution: clutter, not an ornament.
                     break
                 # The coarse pass tells sizes apart only roughly: try the sizes either side too.
-                for other in neighbours[index]:
-                    extra = self._rescore(posed[other], match.centre, 2, template_size, label)
+                for other in neighbours[posed[index].pose]:
+                    extra = self._rescore(other, match.centre, 2, template_size, label)
                     if extra is not None:
                         found.append(extra)
             return found
@@ -286,17 +293,25 @@ def _pose_scores_near(maps: list[tuple[np.ndarray, int, int] | None], peaks: np.
     return scores
 
 
-def _scale_neighbours(posed: list[_PosedTemplate]) -> list[list[int]]:
+def _scale_neighbours(posed: list[_PosedTemplate]) -> dict[Pose, list[_PosedTemplate]]:
     """For each pose, the poses of the same orientation one scale step smaller and larger."""
-    by_orientation: dict[tuple[float, str], list[int]] = {}
-    for index, item in enumerate(posed):
-        by_orientation.setdefault((item.pose.rotation, item.pose.flip), []).append(index)
-    neighbours: list[list[int]] = [[] for _ in posed]
-    for indices in by_orientation.values():
-        indices.sort(key=lambda i: posed[i].pose.scale)
-        for rank, index in enumerate(indices):
-            neighbours[index] = indices[max(0, rank - 1):rank] + indices[rank + 1:rank + 2]
+    by_orientation: dict[tuple[float, str], list[_PosedTemplate]] = {}
+    for item in posed:
+        by_orientation.setdefault((item.pose.rotation, item.pose.flip), []).append(item)
+    neighbours: dict[Pose, list[_PosedTemplate]] = {}
+    for items in by_orientation.values():
+        items.sort(key=lambda p: p.pose.scale)
+        for rank, item in enumerate(items):
+            neighbours[item.pose] = items[max(0, rank - 1):rank] + items[rank + 1:rank + 2]
     return neighbours
+
+
+def _by_coarse_factor(posed: list[_PosedTemplate], template_shape: tuple[int, int]) -> dict[int, list[_PosedTemplate]]:
+    """The poses grouped by the pyramid level their size is searched on."""
+    groups: dict[int, list[_PosedTemplate]] = {}
+    for item in posed:
+        groups.setdefault(_coarse_factor(template_shape, item.pose.scale), []).append(item)
+    return groups
 
 
 def _best_per_orientation(scores: np.ndarray, orientations: list[tuple[float, str]]) -> list[int]:
