@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from PyQt5.QtCore import QRectF, QSettings
+from PyQt5.QtCore import QRectF, QSettings, Qt
 from PyQt5.QtWidgets import QApplication
 
 from autolabelme.main_window import MainWindow
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         y0 = min(b[1] for b in boxes)
         x1 = max(b[2] for b in boxes)
         y1 = max(b[3] for b in boxes)
-        window.page_view.fitInView(QRectF(x0 - 20, y0 - 20, x1 - x0 + 40, y1 - y0 + 40))
+        window.page_view.fitInView(QRectF(x0 - 20, y0 - 20, x1 - x0 + 40, y1 - y0 + 40), Qt.KeepAspectRatio)
         window.page_view._fit_mode = False
         window.page_view._zoomed()
         flipped = next((item for item in entry.shown() if item.match.pose.flip != "none"
