@@ -53,6 +53,12 @@ EMPTY_HINT = ("Open a page: File > Open (Ctrl+O), a LabelMe JSON or a scanned pi
 BoxKey = tuple
 
 
+def _open_ransac_gui() -> None:
+    from ransac_gui.app import open_window  # imported when asked for: the alignment engine loads torch
+
+    open_window()
+
+
 def default_autosave_folder() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / "autosave"
 
@@ -150,6 +156,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         file_menu.addActions([a.save_json, a.save_json_as, a.save_images, a.open_in_labelme])
         file_menu.addSeparator()
         file_menu.addActions([a.previous_page, a.next_page])
+        file_menu.addSeparator()
+        file_menu.addAction("Align Scans (&RANSAC GUI)...", lambda: _open_ransac_gui(), "Ctrl+Shift+A")
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
 

@@ -74,22 +74,22 @@ def run_align_job(reference_path: Path, source_paths: Sequence[Path], out_dir: P
     """Align every source to the reference and write the products into `out_dir` (created if needed)."""
     reference = read_image(reference_path)
     labels = load_label_file(labels_path) if labels_path is not None else None
-    _prepare_folder(out_dir)
+    prepare_folder(out_dir)
     names = output_names(source_paths)
     written: list[Path] = []
     entries: list[dict[str, Any]] = []
 
-    def write_pair(outcome: PairOutcome) -> None:
+    def on_outcome(outcome: PairOutcome) -> None:
         # Outcomes arrive in source order, so the next one belongs to source number len(entries).
         path = source_paths[len(entries)]
-        files = _write_pair(outcome, path, out_dir / names[len(entries)], labels, save_mapping)
+        files = write_pair(outcome, path, out_dir / names[len(entries)], labels, save_mapping)
         written.extend(files)
-        entries.append(_summary_entry(outcome, path, files))
+        entries.append(summary_entry(outcome, path, files))
 
     outcomes = align_batch(reference, [(str(p), p) for p in source_paths], options, progress=progress,
-                           cancel=cancel, on_outcome=write_pair)
-    written.extend(_write_set(reference, outcomes, out_dir))
-    written.extend(_write_summary(reference_path, reference.shape, entries, out_dir))
+                           cancel=cancel, on_outcome=on_outcome)
+    written.extend(write_set(reference, outcomes, out_dir))
+    written.extend(write_summary(reference_path, reference.shape, entries, out_dir))
     return AlignReport(reference_path, tuple(outcomes), tuple(written))
 
 
@@ -99,7 +99,8 @@ def output_names(paths: Sequence[Path]) -> list[str]:
     return [p.stem if stems.count(p.stem) == 1 else f"{p.stem}_{p.suffix.lstrip('.')}" for p in paths]
 
 
-def _prepare_folder(out_dir: Path) -> None:
+def prepare_folder(out_dir: Path) -> None:
+    """Create the output folder, or say clearly why it cannot be one."""
     if out_dir.exists() and not out_dir.is_dir():
         raise DeaError(f"{out_dir}: exists and is not a folder; choose an output folder")
     try:
@@ -108,8 +109,9 @@ def _prepare_folder(out_dir: Path) -> None:
         raise DeaError(f"{out_dir}: cannot create the output folder ({error.strerror or error})") from error
 
 
-def _write_pair(outcome: PairOutcome, source_path: Path, base: Path, labels: LabelFile | None,
-                save_mapping: bool) -> list[Path]:
+def write_pair(outcome: PairOutcome, source_path: Path, base: Path, labels: LabelFile | None,
+               save_mapping: bool) -> list[Path]:
+    """One source's aligned picture, confidence, mapping (if asked) and carried labels."""
     alignment = outcome.alignment
     if alignment is None:
         return []
@@ -127,7 +129,8 @@ def _write_pair(outcome: PairOutcome, source_path: Path, base: Path, labels: Lab
     return files
 
 
-def _write_set(reference: np.ndarray, outcomes: Sequence[PairOutcome], out_dir: Path) -> list[Path]:
+def write_set(reference: np.ndarray, outcomes: Sequence[PairOutcome], out_dir: Path) -> list[Path]:
+    """The products of the whole set: average, difference and the animated overlay."""
     done = [o.alignment for o in outcomes if o.alignment is not None]
     if not done:
         return []
@@ -137,7 +140,8 @@ def _write_set(reference: np.ndarray, outcomes: Sequence[PairOutcome], out_dir: 
             _write_bytes(out_dir / "overlay.gif", overlay_gif([reference, *aligned]))]
 
 
-def _summary_entry(outcome: PairOutcome, source: Path, files: list[Path]) -> dict[str, Any]:
+def summary_entry(outcome: PairOutcome, source: Path, files: list[Path]) -> dict[str, Any]:
+    """One source's line of the summary: status, quality and files written."""
     entry: dict[str, Any] = {"source": str(source), "status": "aligned" if outcome.ok else "failed"}
     if outcome.alignment is not None:
         entry.update(outcome.alignment.quality.as_dict())
@@ -149,8 +153,9 @@ def _summary_entry(outcome: PairOutcome, source: Path, files: list[Path]) -> dic
     return entry
 
 
-def _write_summary(reference_path: Path, shape: tuple[int, ...], entries: list[dict[str, Any]],
+def write_summary(reference_path: Path, shape: tuple[int, ...], entries: list[dict[str, Any]],
                    out_dir: Path) -> list[Path]:
+    """summary.json and summary.csv for the run."""
     summary = {"reference": str(reference_path), "width": shape[1], "height": shape[0], "pairs": entries}
     json_path = out_dir / "summary.json"
     atomic_write_text(json_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

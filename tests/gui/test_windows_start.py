@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from PyQt5.QtCore import QSettings
 
 from autolabelme.app import MainWindow as AutoLabelmeWindow
@@ -15,7 +17,11 @@ def test_autolabelme_window_opens_with_its_menus(qtbot, tmp_path):
     assert window.document is None and not window.act.save_json.isEnabled()
 
 
-def test_ransac_window_names_the_folder_it_was_given(qtbot):
-    window = RansacWindow("scans/")
+def test_ransac_window_opens_the_folder_it_was_given(qtbot, tmp_path):
+    sample = Path(__file__).resolve().parents[2] / "resources" / "sample_pair"
+    window = RansacWindow(QSettings(str(tmp_path / "ransac.ini"), QSettings.IniFormat), sample)
     qtbot.addWidget(window)
-    assert window.windowTitle() == "RANSAC GUI - scans/"
+    assert window.windowTitle() == f"RANSAC GUI - {sample}"
+    assert window.scans.reference.name == "tragiques1616_f85_headpiece.jpg"
+    assert [s.path.name for s in window.scans.sources] == ["tragiques1616_f39_headpiece.jpg"]
+    assert window.start_action.isEnabled()
