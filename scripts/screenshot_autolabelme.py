@@ -19,6 +19,7 @@ from pathlib import Path
 
 from PyQt5.QtCore import QRectF, QSettings, Qt
 from PyQt5.QtWidgets import QApplication
+from screenshot_support import pause, wait_until
 
 from autolabelme.main_window import MainWindow
 from autolabelme.search_settings import SearchSettings
@@ -27,15 +28,6 @@ from dea_core.paths import SAMPLE_PAGE_JSON
 # The demo's search: every right angle, both flips, five sizes, the whole page.
 DEMO_SEARCH = SearchSettings(rotation_min=0, rotation_max=270, rotation_step=90, flip=True, whole_page=True,
                              scale_min=0.8, scale_max=1.25, scale_count=5)
-
-
-def wait_until(app: QApplication, done, seconds: float = 30.0) -> None:
-    end = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > end:
-            raise TimeoutError("the window did not finish in time")
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         window.rematch()
         wait_until(app, lambda: not window.is_busy())
         print(f"matched in {time.perf_counter() - started:.2f} s: {window.current_entry().count()} boxes")
-        wait_until(app, lambda: True, 0.2)
+        pause(app, 0.2)
         whole = args.output_dir / "autolabelme.png"
         window.grab().save(str(whole))
 

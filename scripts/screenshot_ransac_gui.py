@@ -18,25 +18,9 @@ from pathlib import Path
 
 from PyQt5.QtCore import QRectF, QSettings, Qt
 from PyQt5.QtWidgets import QApplication
+from screenshot_support import pause, wait_until
 
 from ransac_gui.main_window import SAMPLE_PAIR, MainWindow
-
-
-def wait_until(app: QApplication, done, seconds: float = 120.0) -> None:
-    end = time.monotonic() + seconds
-    while not done():
-        if time.monotonic() > end:
-            raise TimeoutError("the window did not finish in time")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def pause(app: QApplication, seconds: float) -> None:
-    """Let the window lay itself out and paint."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main(argv: list[str] | None = None) -> int:
