@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from dea_core import __version__
-from dea_core.cli import align_command, demo_command, match_command
+from dea_core.cli import align_command, demo_command, detection_commands, match_command
 from dea_core.errors import DeaError, MatchCancelled
 
 EXIT_BAD_INPUT = 1
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     match_command.add_parser(subparsers)
     align_command.add_parser(subparsers)
     demo_command.add_parser(subparsers)
+    detection_commands.add_parser(subparsers)
     return parser
 
 

@@ -1,0 +1,331 @@
+"""`dea prepare`, `dea train-detector`, `dea detect`, `dea evaluate`: the ornament detector."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from dea_core.cli.progress import ProgressBar
+from dea_core.detection.assess import evaluate_on_crops, evaluate_on_pages
+from dea_core.detection.dataset import MANIFEST, PrepareOptions, load_dataset, prepare_dataset
+from dea_core.detection.device import DEVICES
+from dea_core.detection.errors import DatasetError, TrainingCancelled
+from dea_core.detection.inference import SCORE_THRESHOLD, TILE_OVERLAP, Detector
+from dea_core.detection.losses import LOSS_KINDS
+from dea_core.detection.model import BACKBONES
+from dea_core.detection.priors import LAYOUTS
+from dea_core.detection.results import write_detections
+from dea_core.detection.training import TrainConfig, TrainProgress, train_detector
+from dea_core.io import atomic_write_text, load_label_file, load_label_image, read_image
+
+EXIT_INTERRUPTED = 130
+_DEFAULTS = PrepareOptions()
+_TRAIN = TrainConfig()
+_EXIT = "exit status: 0 done; 1 bad input or options (one line says which file and why); 2 wrong command " \
+        "line; 130 interrupted."
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """All four detector commands."""
+    add_prepare_parser(subparsers)
+    add_train_parser(subparsers)
+    add_detect_parser(subparsers)
+    add_evaluate_parser(subparsers)
+
+
+# --- dea prepare ---------------------------------------------------------------------------------
+
+PREPARE_DESCRIPTION = """\
+Turn LabelMe pages whose ornaments are all boxed (AutoLabelme's output, checked in LabelMe) into
+training pictures for the detector. Each page is cut into random square crops at the detector's
+scale; a box is kept when most of it lies inside the crop. Whole pages, not crops, are set aside
+for validation, so the detector is scored on pages it never saw. The folder also gets the boxes in
+COCO JSON (coco_train.json, coco_val.json) and YOLO text (labels/, classes.txt, data.yaml).
+Each label is a class; turned or mirrored occurrences stay in their label's class.
+"""
+
+
+def add_prepare_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "prepare", help="cut boxed LabelMe pages into training crops for the detector",
+        description=PREPARE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXIT + "\n\nexample:\n  dea prepare matched/*.json -o ornaments-dataset --crops 100\n")
+    parser.add_argument("pages", nargs="+", type=Path, metavar="PAGE.json|FOLDER",
+                        help="LabelMe files, or folders whose .json files are all used")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="DATASET",
+                        help="folder to write the dataset into (created if missing)")
+    parser.add_argument("--crops", type=int, default=_DEFAULTS.crops_per_page, metavar="N",
+                        help=f"random crops cut from each page (default {_DEFAULTS.crops_per_page})")
+    parser.add_argument("--crop-size", type=int, default=_DEFAULTS.crop_size, metavar="PIXELS",
+                        help="side of a crop on the page, in the page's pixels; choose it so an ornament fills "
+                             f"a tenth to a half of it (default {_DEFAULTS.crop_size}, for ~3000 x 2000 scans)")
+    parser.add_argument("--size", type=int, default=_DEFAULTS.image_size, metavar="PIXELS",
+                        help=f"side of the saved pictures, the detector's input (default {_DEFAULTS.image_size})")
+    parser.add_argument("--min-visible", type=float, default=_DEFAULTS.min_visible, metavar="SHARE",
+                        help="keep a box cut by the crop's edge when at least this share of it is inside "
+                             f"(default {_DEFAULTS.min_visible})")
+    parser.add_argument("--val-fraction", type=float, default=_DEFAULTS.val_fraction, metavar="SHARE",
+                        help=f"share of the pages kept for validation (default {_DEFAULTS.val_fraction}; "
+                             "at least one page when there are two or more)")
+    parser.add_argument("--labels", nargs="+", metavar="LABEL", help="use only these labels (default: all)")
+    parser.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="same seed, same crops and split (default 0)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a dataset already in the folder")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_prepare)
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    options = PrepareOptions(crops_per_page=args.crops, crop_size=args.crop_size, image_size=args.size,
+                             min_visible=args.min_visible, val_fraction=args.val_fraction, seed=args.seed)
+    pages = _label_files(args.pages)
+    with ProgressBar("cutting crops", enabled=not args.quiet) as bar:
+        dataset = prepare_dataset(pages, args.output, options, args.labels, args.overwrite, progress=bar.update)
+    for split in ("train", "val"):
+        counts = dataset.boxes_per_class(split)
+        print(f"{split}: {len(dataset.pages[split])} pages, {len(dataset.crops[split])} crops, "
+              f"{sum(counts.values())} boxes")
+    for label, count in dataset.boxes_per_class("train").items():
+        print(f"  {label}: {count} boxes in training crops")
+    print(f"wrote {args.output / MANIFEST} (and COCO, YOLO files)")
+    return 0
+
+
+def _label_files(paths: list[Path]) -> list[Path]:
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.glob("*.json")
+                            if not p.name.endswith((".label_notes.json", ".truth.json")))
+        else:
+            files.append(path)
+    if not files:
+        raise DatasetError(f"{paths[0]}: no LabelMe .json files found")
+    return files
+
+
+# --- dea train-detector --------------------------------------------------------------------------
+
+TRAIN_DESCRIPTION = """\
+Train the ornament detector (SSD300) on a dataset made by `dea prepare`. It runs on the GPU when
+PyTorch sees one (with mixed precision), otherwise on the CPU, where the light backbone is
+advisable. MODEL.pt is saved after every epoch and when you interrupt with Ctrl+C; continue
+later with --resume MODEL.pt (it takes up exactly where it stopped). Nothing is downloaded: the
+network starts from random weights unless you give a VGG-16 weights file.
+"""
+
+
+def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train-detector", help="train the ornament detector on a prepared dataset",
+        description=TRAIN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXIT + "\n\nexamples:\n  dea train-detector ornaments-dataset -o detector.pt --loss diou --epochs 40\n"
+               "  dea train-detector ornaments-dataset -o detector.pt --resume detector.pt --epochs 60\n")
+    parser.add_argument("dataset", type=Path, metavar="DATASET", help="folder written by `dea prepare`")
+    parser.add_argument("-o", "--output", type=Path, metavar="MODEL.pt",
+                        help="model file to write (default: the --resume file)")
+    parser.add_argument("--epochs", type=int, default=_TRAIN.epochs,
+                        help=f"passes over the training crops (default {_TRAIN.epochs}); with --resume, the new total")
+    parser.add_argument("--batch-size", type=int, default=_TRAIN.batch_size,
+                        help=f"crops per step (default {_TRAIN.batch_size}; lower it if memory runs out)")
+    parser.add_argument("--loss", choices=LOSS_KINDS, default=_TRAIN.loss,
+                        help="how box errors are measured: smooth_l1 on offsets (the original SSD) or an IoU loss "
+                             f"on the boxes; diou gives the tightest boxes in the report (default {_TRAIN.loss})")
+    parser.add_argument("--alpha", type=float, default=_TRAIN.alpha,
+                        help=f"weight of the box loss beside the class loss (default {_TRAIN.alpha:g})")
+    parser.add_argument("--lr", type=float, default=_TRAIN.learning_rate,
+                        help=f"starting learning rate of Adam (default {_TRAIN.learning_rate:g}); divided by 10 "
+                             "when the loss stops dropping by 2%%")
+    parser.add_argument("--backbone", choices=BACKBONES, default="vgg16",
+                        help="vgg16: the SSD300 of the report (best with a GPU); light: about 20 times less "
+                             "computation, for CPU-only machines (default vgg16)")
+    parser.add_argument("--priors", choices=LAYOUTS, default="ssd300",
+                        help="default boxes: ssd300 = 8732 boxes of several shapes; fast = the report's 1940, one "
+                             "per cell, quicker to train when ornaments never overlap (default ssd300)")
+    parser.add_argument("--vgg-weights", type=Path, metavar="FILE",
+                        help="start the vgg16 backbone from these ImageNet weights (a torchvision vgg16 "
+                             "state_dict, or the SSD ports' vgg16_reducedfc.pth)")
+    parser.add_argument("--resume", type=Path, metavar="MODEL.pt", help="continue training this model file")
+    parser.add_argument("--no-mirror", action="store_true",
+                        help="do not mirror crops left-right while training (mirroring is on by default: a "
+                             "mirrored ornament keeps its class)")
+    parser.add_argument("--seed", type=int, default=_TRAIN.seed, help="same seed, same run (default 0)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where to train (default auto)")
+    parser.add_argument("--workers", type=int, default=0, help="processes loading crops (default 0: none)")
+    parser.add_argument("--overwrite", action="store_true", help="replace MODEL.pt if it exists")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    output = args.output or args.resume
+    if output is None:
+        raise DatasetError("give the model file to write with -o MODEL.pt")
+    if output.exists() and not args.overwrite and (args.resume is None or output.resolve() != args.resume.resolve()):
+        raise DatasetError(f"{output}: already exists; choose another name, pass --overwrite, or --resume it")
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
+                         alpha=args.alpha, seed=args.seed, mirror=not args.no_mirror, device=args.device,
+                         workers=args.workers)
+    bar = _TrainBar(enabled=not args.quiet)
+    # The first Ctrl+C asks for a clean stop after the current step (the checkpoint is saved); a
+    # second one interrupts at once.
+    previous = signal.signal(signal.SIGINT, bar.request_stop)
+    try:
+        result = train_detector(args.dataset, output, config=config, backbone=args.backbone, priors=args.priors,
+                                vgg_weights=args.vgg_weights, resume=args.resume, progress=bar.update,
+                                cancel=bar.interrupted)
+    except TrainingCancelled as error:
+        bar.close()
+        print(f"dea: {error}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bar.close()
+    for record in result.state.history[-3:]:
+        print("epoch {epoch}: loss {loss:.4f}".format(**record)
+              + (f", validation loss {record['val_loss']:.4f}" if "val_loss" in record else "")
+              + f", learning rate {record['learning_rate']:g}")
+    print(f"wrote {result.checkpoint}")
+    return 0
+
+
+class _TrainBar:
+    """tqdm bar with loss and ETA; turns Ctrl+C into a clean cancel at the next step."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar: tqdm | None = None
+        self._enabled = enabled and sys.stderr.isatty()
+        self._stop = False
+
+    def update(self, state: TrainProgress) -> None:
+        if not self._enabled:
+            return
+        total = state.epochs * state.steps_per_epoch
+        if self._bar is None:
+            self._bar = tqdm(total=total, desc="training", unit="step", file=sys.stderr)
+        self._bar.total = total
+        self._bar.n = state.epoch * state.steps_per_epoch + state.step
+        self._bar.set_postfix_str(f"epoch {state.epoch + 1}/{state.epochs} loss {state.loss:.3f} "
+                                  f"lr {state.learning_rate:.0e}", refresh=False)
+        self._bar.refresh()
+
+    def request_stop(self, signum: int, frame: object) -> None:
+        if self._stop:
+            raise KeyboardInterrupt
+        self._stop = True
+        print("\ndea: stopping after this step (Ctrl+C again to stop at once)", file=sys.stderr)
+
+    def interrupted(self) -> bool:
+        return self._stop
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+# --- dea detect ----------------------------------------------------------------------------------
+
+DETECT_DESCRIPTION = """\
+Find the ornaments a trained detector knows on whole pages. A page is read in overlapping squares
+the size of the training crops, so ornaments appear at the size the detector learnt; boxes found
+twice where squares overlap are merged. For each page, OUT/<page>.detected.json is written: a
+LabelMe file with one box per ornament and its score (under "detection"), to check in LabelMe.
+"""
+
+
+def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "detect", help="find ornaments on pages with a trained detector", description=DETECT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXIT + "\n\nexample:\n  dea detect detector.pt scans/*.jpg -o found/ --threshold 0.6\n")
+    parser.add_argument("model", type=Path, metavar="MODEL.pt", help="model file from `dea train-detector`")
+    parser.add_argument("pages", nargs="+", type=Path, metavar="PAGE",
+                        help="page images (jpg, png, tif ...) or LabelMe files (their image is used)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="folder for the results")
+    parser.add_argument("--threshold", type=float, default=SCORE_THRESHOLD,
+                        help=f"lowest score kept, 0 to 1 (default {SCORE_THRESHOLD}); lower finds more, with "
+                             "more false boxes")
+    parser.add_argument("--overlap", type=float, default=TILE_OVERLAP,
+                        help=f"how much neighbouring squares overlap, as a share of their side (default "
+                             f"{TILE_OVERLAP}); raise it if large ornaments are cut in two")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
+    parser.add_argument("--overwrite", action="store_true", help="replace result files that exist")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_detect)
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    if not 0.0 <= args.threshold <= 1.0 or not 0.0 <= args.overlap < 0.9:
+        raise argparse.ArgumentTypeError("--threshold must lie in [0, 1] and --overlap in [0, 0.9)")
+    if args.output.exists() and not args.output.is_dir():
+        raise DatasetError(f"{args.output}: is a file; -o takes a folder for the results")
+    args.output.mkdir(parents=True, exist_ok=True)
+    detector = Detector.from_checkpoint(args.model, args.device)
+    for page in args.pages:
+        if page.suffix.lower() == ".json":
+            label_file = load_label_file(page)
+            image, image_path = load_label_image(label_file), label_file.image_file()
+        else:
+            image, image_path = read_image(page), page
+        with ProgressBar(page.name, enabled=not args.quiet) as bar:
+            found = detector.detect_page(image, args.threshold, args.overlap, progress=bar.update)
+        out = args.output / f"{Path(image_path).stem}.detected.json"
+        write_detections(found, image_path.resolve(), image.shape[1], image.shape[0], out, args.overwrite)
+        counts: dict[str, int] = {}
+        for detection in found:
+            counts[detection.label] = counts.get(detection.label, 0) + 1
+        summary = ", ".join(f"{label} {count}" for label, count in sorted(counts.items())) or "nothing found"
+        print(f"{page}: {summary}; wrote {out}")
+    return 0
+
+
+# --- dea evaluate --------------------------------------------------------------------------------
+
+EVALUATE_DESCRIPTION = """\
+Score a trained detector: average precision (AP) of each ornament class, and their mean, at box
+overlaps (IoU) of 0.5, 0.75, 0.8, 0.85, 0.9, 0.95 and 0.99 (the internship report's table: the
+higher ones say how tight the boxes are), and COCO's mAP@[.5:.95]. Give a dataset folder to score
+the crops of its validation pages, or LabelMe files to score whole pages found as `dea detect` does.
+"""
+
+
+def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="measure a detector's average precision", description=EVALUATE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXIT + "\n\nexamples:\n  dea evaluate detector.pt ornaments-dataset\n"
+               "  dea evaluate detector.pt checked/*.json --json scores.json\n")
+    parser.add_argument("model", type=Path, metavar="MODEL.pt", help="model file from `dea train-detector`")
+    parser.add_argument("data", nargs="+", type=Path, metavar="DATASET|PAGE.json",
+                        help="a folder from `dea prepare`, or LabelMe files with every ornament boxed")
+    parser.add_argument("--split", choices=("val", "train"), default="val",
+                        help="which crops of a dataset to score (default val, pages kept out of training)")
+    parser.add_argument("--pages", action="store_true",
+                        help="with a dataset: score the split's whole pages instead of its crops")
+    parser.add_argument("--json", type=Path, metavar="OUT.json", help="also save the numbers as JSON")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    detector = Detector.from_checkpoint(args.model, args.device)
+    with ProgressBar("evaluating", enabled=not args.quiet) as bar:
+        if len(args.data) == 1 and args.data[0].is_dir():
+            dataset = load_dataset(args.data[0])
+            if args.pages:
+                report = evaluate_on_pages(detector, dataset.pages[args.split], progress=bar.update)
+            else:
+                report = evaluate_on_crops(detector, dataset, args.split, progress=bar.update)
+        else:
+            report = evaluate_on_pages(detector, _label_files(args.data), progress=bar.update)
+    print(report.table())
+    if args.json is not None:
+        atomic_write_text(args.json, json.dumps(report.to_dict(), indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return 0
