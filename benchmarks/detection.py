@@ -154,7 +154,10 @@ def write_results(args: argparse.Namespace, results: dict) -> None:
         lines.append(f"- {loss}: " + ", ".join(f"e{r['epoch']} {r['loss']:.3f}/{r.get('val_loss', float('nan')):.3f}"
                                                 f" (lr {r['learning_rate']:.0e})" for r in history)
                      + f"; {result['train_minutes_this_session']:.0f} min in the last session (train/val loss)")
-    RESULTS.write_text("\n".join(lines) + "\n")
+    # Hand-written notes under "## Notes" survive a rewrite: the tables change, the reading stays.
+    previous = RESULTS.read_text() if RESULTS.exists() else ""
+    notes = previous[previous.index("\n## Notes"):] if "\n## Notes" in previous else ""
+    RESULTS.write_text("\n".join(lines) + "\n" + notes)
     log(f"wrote {RESULTS}")
 
 
