@@ -5,11 +5,25 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from dea_core.alignment.errors import AlignmentCancelled
-from dea_core.alignment.job import AlignReport, folder_inputs, run_align_job
-from dea_core.alignment.pipeline import AlignOptions
+from dea_core.alignment.job import (
+    folder_inputs,
+    output_names,
+    summary_entry,
+    write_pair,
+    write_set,
+    write_summary,
+)
+from dea_core.alignment.pipeline import AlignOptions, PairAlignment, PairOutcome, align_batch
+from dea_core.batch import BatchError, Processed, ordered_inputs, run_batch
+from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
 from dea_core.cli.progress import ProgressBar
+from dea_core.io.images import read_image
+from dea_core.io.labelme_json import load_label_file
 
 DESCRIPTION = """\
 Align each SOURCE picture to the REFERENCE: SIFT matches and several MAGSAC homographies, then a
@@ -19,6 +33,11 @@ smooth fine flow found by optimizing SSIM with cycle consistency. Writes into OU
 --labels the reference's LabelMe boxes carried onto each source (<stem>.json); for the set,
 average.png, difference.png (red: ink only in the reference, blue: only in a source), overlay.gif
 and summary.json / summary.csv (SSIM before and after, share of matchable pixels).
+
+Sources whose results exist are skipped unless --overwrite, so a rerun resumes; OUTDIR also gets
+summary-shard-K-of-N.csv (1-of-1 without --shard). With --shard K/N only every N-th source is
+aligned, and the pictures of the whole set (average, difference, overlay, summary.json/.csv) are
+left out, as they are whenever sources were skipped: they need every source aligned in one run.
 """
 
 EPILOG = """\
@@ -28,6 +47,7 @@ are written) or bad input; 2 wrong command line; 130 interrupted.
 examples:
   dea align --reference REF.png --source SRC.jpg -o OUT --save-mapping
   dea align --folder scans/ -o aligned/        (the last picture in name order is the reference)
+  dea align --folder scans/ -o aligned/ --shard 2/8    (the second of eight shares of the sources)
 """
 
 
@@ -47,41 +67,72 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--coarse-only", action="store_true", help="homographies only, no fine flow (faster)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where the fine flow runs: auto uses CUDA when torch sees it (default auto)")
+    add_batch_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.folder is not None:
-        if args.source:
-            raise argparse.ArgumentTypeError("--source goes with --reference, not with --folder")
-        reference, sources = folder_inputs(args.folder)
-    else:
-        if not args.source:
-            raise argparse.ArgumentTypeError("--reference needs at least one --source")
-        reference, sources = args.reference, args.source
+    reference, sources = _inputs(args)
     options = AlignOptions(device=args.device, fine=None) if args.coarse_only else AlignOptions(device=args.device)
+    reference_image = read_image(reference)
+    labels = load_label_file(args.labels) if args.labels is not None else None
+    names = dict(zip(ordered_inputs(sources), output_names(ordered_inputs(sources))))
+    outcomes: dict[Path, tuple[PairOutcome, dict[str, Any]]] = {}
+
+    def expected(source: Path) -> list[Path]:
+        return pair_files(args.output / names[source], args.save_mapping, labels is not None)
+
+    def process(source: Path) -> Processed:
+        with ProgressBar(source.name, enabled=not args.quiet) as bar:
+            outcome = align_batch(reference_image, [(str(source), source)], options, progress=bar.update)[0]
+        files = write_pair(outcome, source, args.output / names[source], labels, args.save_mapping)
+        outcomes[source] = outcome, summary_entry(outcome, source, files)
+        if outcome.alignment is None:
+            raise BatchError(str(outcome.error))
+        print_alignment(outcome.name, outcome.alignment)
+        return Processed(files, {**outcome.alignment.quality.as_dict(), "seconds": round(outcome.alignment.seconds, 2)})
+
     try:
-        with ProgressBar("aligning", enabled=not args.quiet) as bar:
-            report = run_align_job(reference, sources, args.output, options, save_mapping=args.save_mapping,
-                                   labels_path=args.labels, progress=bar.update)
+        result = run_batch(batch_job("align", args.output, args), sources, expected, process, on_row=print_row)
     except AlignmentCancelled as error:
         print(f"dea: {error}", file=sys.stderr)
         return 130
-    print_report(report)
-    return 1 if report.failures else 0
+    if len(outcomes) == len(names):
+        _write_set_products(reference, reference_image, [outcomes[p] for p in dict.fromkeys(p.resolve() for p in sources)], args.output)
+    else:
+        print("average, difference, overlay and summary.json not written: they need every source aligned in one run")
+    return finish(result)
 
 
-def print_report(report: AlignReport) -> None:
-    """One line per source: its quality, or why it failed (on stderr)."""
-    for outcome in report.outcomes:
-        if outcome.alignment is None:
-            print(f"dea: failed: {outcome.error}", file=sys.stderr)
-            continue
-        q = outcome.alignment.quality
-        print(f"{outcome.name}: aligned, SSIM {q.ssim_before:.2f} -> {q.ssim_after:.2f}, "
-              f"{q.matchable_share:.0%} matchable, {q.homographies} homograph{'y' if q.homographies == 1 else 'ies'}, "
-              f"{outcome.alignment.seconds:.1f} s")
-    print(f"wrote {len(report.written)} files in {report.written[-1].parent}" if report.written else "wrote nothing")
-    sys.stdout.flush()
-    sys.stderr.flush()
+def _inputs(args: argparse.Namespace) -> tuple[Path, list[Path]]:
+    if args.folder is not None:
+        if args.source:
+            raise argparse.ArgumentTypeError("--source goes with --reference, not with --folder")
+        return folder_inputs(args.folder)
+    if not args.source:
+        raise argparse.ArgumentTypeError("--reference needs at least one --source")
+    return args.reference, args.source
+
+
+def pair_files(base: Path, save_mapping: bool, labels: bool) -> list[Path]:
+    """The files alignment.job.write_pair writes for one source: they show it is done."""
+    suffixes = [".aligned.png", ".confidence.png", *([".mapping.npy"] if save_mapping else []),
+                *([".json", ".aligned.json"] if labels else [])]
+    return [base.with_name(base.name + suffix) for suffix in suffixes]
+
+
+def _write_set_products(reference: Path, image: np.ndarray, done: list[tuple[PairOutcome, dict[str, Any]]],
+                        out_dir: Path) -> None:
+    """The set's pictures and alignment summary, in the order the sources were given."""
+    written = write_set(image, [outcome for outcome, _ in done], out_dir)
+    written += write_summary(reference, image.shape, [entry for _, entry in done], out_dir)
+    print(f"wrote {', '.join(path.name for path in written)} in {out_dir}")
+
+
+def print_alignment(name: str, alignment: PairAlignment) -> None:
+    """One line for an aligned source: its quality."""
+    q = alignment.quality
+    print(f"{name}: aligned, SSIM {q.ssim_before:.2f} -> {q.ssim_after:.2f}, "
+          f"{q.matchable_share:.0%} matchable, {q.homographies} homograph{'y' if q.homographies == 1 else 'ies'}, "
+          f"{alignment.seconds:.1f} s", flush=True)

@@ -6,34 +6,47 @@ import argparse
 import sys
 from pathlib import Path
 
+from dea_core.batch import Processed, check_distinct_stems, expand_inputs, prepare_folder, run_batch
+from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
 from dea_core.cli.progress import ProgressBar
 from dea_core.matching.job import MatchOutputs, MatchReport, run_match_job
 from dea_core.matching.matcher import AUTO_RANGE, MatchOptions
 from dea_core.matching.poses import rotation_range, scale_steps
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD
 
+# Files the suite writes beside pages; a folder of pages may hold them, and they are not pages.
+DERIVED_JSON = (".matched.json", ".label_notes.json", ".detected.json", ".aligned.json", ".truth.json")
+
 DESCRIPTION = """\
 Find every occurrence of each ornament whose template box is drawn in PAGE.json (one box per
 label, as in LabelMe), including rotated, mirrored, flipped and rescaled ones, and write a
 LabelMe JSON with one shape per match. A label such as "0 This is a Sun" is label "0" with the
 note "This is a Sun": the note goes into each shape's description and into OUT.label_notes.json.
+
+With several pages, a folder of pages or --shard, OUT is a folder: each PAGE.json gives
+OUT/PAGE.matched.json (and, with --overview DIR, DIR/PAGE.overview.png); pages whose results exist
+are skipped unless --overwrite, a page that fails is reported and the others go on, and
+OUT/summary-shard-K-of-N.csv lists every page with its status and matches per label.
 """
 
 EPILOG = """\
 exit status: 0 done; 1 bad input or options (the message says which file and why; nothing is
-written); 2 wrong command line; 130 interrupted.
+written), or with several pages one of them failed; 2 wrong command line; 130 interrupted.
 
-example:
+examples:
   dea match page.json -o page.matched.json --rotations 0,90,180,270 --flip --scales 0.8:1.25:5 \\
       --neighbourhood page --save-crops crops/
+  dea match pages/ -o matched/ --flip --shard 3/10
 """
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("match", help="match template boxes of a LabelMe page", description=DESCRIPTION,
                                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("page", type=Path, metavar="PAGE.json", help="LabelMe file with one box per ornament type")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.json", help="matched LabelMe file")
+    parser.add_argument("pages", type=Path, nargs="+", metavar="PAGE.json|FOLDER",
+                        help="LabelMe file with one box per ornament type; or several, or folders of them")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.json|OUT",
+                        help="matched LabelMe file; with several pages, the folder for the results")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="match only these labels (default: all)")
     parser.add_argument("--threshold", type=_unit_interval,
                         help="lowest NCC score kept, 0 to 1 (default: automatic for each template's size, "
@@ -51,10 +64,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              f"S pixels (S > 15), or 'page' for the whole page (default {DEFAULT_NEIGHBOURHOOD:g})")
     parser.add_argument("--save-crops", type=Path, metavar="DIR",
                         help="also save each match, turned back into its template's pose, in DIR/<label>/")
-    parser.add_argument("--overview", type=Path, metavar="PNG", help="also save the page with the matches drawn")
+    parser.add_argument("--overview", type=Path, metavar="PNG|DIR",
+                        help="also save the page with the matches drawn (with several pages: a folder)")
     parser.add_argument("--polygon", action="store_true",
                         help="write oblique matches as polygons (for LabelMe older than 6.2)")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT.json if it exists")
+    add_batch_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -73,12 +87,52 @@ def options_from_args(args: argparse.Namespace) -> MatchOptions:
 
 def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)
+    if len(args.pages) > 1 or args.pages[0].is_dir() or args.shard is not None:
+        return run_pages(args, options)
     outputs = MatchOutputs(json_path=args.output, overwrite=args.overwrite, polygon=args.polygon,
                            crops_dir=args.save_crops, overview_path=args.overview)
     with ProgressBar("matching", enabled=not args.quiet) as bar:
-        report = run_match_job(args.page, outputs, options, args.labels, progress=bar.update)
+        report = run_match_job(args.pages[0], outputs, options, args.labels, progress=bar.update)
     print_report(report)
     return 0
+
+
+def run_pages(args: argparse.Namespace, options: MatchOptions) -> int:
+    """Match many pages (a shard of them) into the folder OUT, skipping those already matched."""
+    pages = expand_inputs(args.pages, (".json",), DERIVED_JSON)
+    check_distinct_stems(pages)
+    if args.overview is not None:
+        prepare_folder(args.overview)
+
+    def process(page: Path) -> Processed:
+        json_path, overview = page_outputs(page, args.output, args.overview)
+        outputs = MatchOutputs(json_path=json_path, overwrite=True, polygon=args.polygon,
+                               crops_dir=args.save_crops, overview_path=overview)
+        with ProgressBar(page.name, enabled=not args.quiet) as bar:
+            report = run_match_job(page, outputs, options, args.labels, progress=bar.update)
+        print(f"{page}:")
+        print_report(report)
+        return Processed(report.written, match_numbers(report))
+
+    def expected(page: Path) -> list[Path]:
+        return [path for path in page_outputs(page, args.output, args.overview) if path is not None]
+
+    return finish(run_batch(batch_job("match", args.output, args), pages, expected, process, on_row=print_row))
+
+
+def page_outputs(page: Path, out_dir: Path, overview_dir: Path | None) -> tuple[Path, Path | None]:
+    """Where a page's matched JSON and overview (None: not asked) go in a run over many pages."""
+    overview = overview_dir / f"{page.stem}.overview.png" if overview_dir is not None else None
+    return out_dir / f"{page.stem}.matched.json", overview
+
+
+def match_numbers(report: MatchReport) -> dict[str, int]:
+    """The summary's numbers for a page: matches in all and per label, and crops saved."""
+    counts = report.counts()
+    numbers = {"matches": sum(counts.values()), **{f"matches {label}": n for label, n in counts.items()}}
+    if report.crops:
+        numbers["crops"] = len(report.crops)
+    return numbers
 
 
 def print_report(report: MatchReport) -> None:
