@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 
 # Aligned pictures are shown on paper: where the source has no pixel, we paint white.
 PAPER_WHITE = 255
+_REMAP_ROWS = 32_000  # OpenCV requires fewer than 32767
 
 
 def identity_mapping(height: int, width: int) -> np.ndarray:
@@ -59,12 +60,14 @@ def resize_mapping(mapping: np.ndarray, height: int, width: int, source_scale: f
 
 def sample_mapping(mapping: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Reference points (N, 2) as (x, y) sent to the source: (N, 2), bilinear between pixels."""
-    points = np.asarray(points, np.float32).reshape(-1, 1, 2)
+    points = np.asarray(points, np.float32).reshape(-1, 2)
     if len(points) == 0:
         return np.zeros((0, 2), np.float32)
-    sampled = cv2.remap(mapping, points[..., 0], points[..., 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE)
-    return sampled.reshape(-1, 2)
+    # OpenCV's remap takes maps of fewer than 32767 rows: longer point lists go in slices.
+    slices = [points[i:i + _REMAP_ROWS, None] for i in range(0, len(points), _REMAP_ROWS)]
+    sampled = [cv2.remap(mapping, part[..., 0], part[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+               for part in slices]
+    return np.concatenate(sampled).reshape(-1, 2)
 
 
 def invert_points(mapping: np.ndarray, points: np.ndarray, iterations: int = 5) -> np.ndarray:

@@ -149,7 +149,7 @@ def generate_page(rng: np.random.Generator, spec: PageSpec = PageSpec()) -> Synt
     ink, items = layout.compose()
     d = spec.degradation
     ink = degrade.ink_dropouts(degrade.ink_spread(ink, rng, d.ink_spread), rng, d.dropouts)
-    page = _print_on_paper(degrade.aged_paper(rng, ink.shape, d.paper), ink)
+    page = print_on_paper(degrade.aged_paper(rng, ink.shape, d.paper), ink)
     if d.show_through > 0:
         page = degrade.show_through(page, layout.verso(), rng, d.show_through)
     homography = np.eye(3)
@@ -172,7 +172,7 @@ def _select_pieces(spec: PageSpec) -> dict[str, np.ndarray]:
     return {name: whiten_paper(pieces[name]) for name in names}
 
 
-def _print_on_paper(paper: np.ndarray, ink: np.ndarray) -> np.ndarray:
+def print_on_paper(paper: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """Ink layer (H, W) uint8 multiplied onto paper (H, W, 3) float: the paper's grain shows through."""
     ink_colour = np.array([0.09, 0.09, 0.11])  # BGR reflectance of full ink: a warm black
     cover = 1.0 - ink.astype(np.float32)[:, :, None] / 255.0

@@ -1,0 +1,159 @@
+"""Change localisation on composed headpieces: the DEA's comparison methods side by side, same set, same run.
+
+Run:  .venv/bin/python benchmarks/dea_changes.py [--train 160] [--test-genuine 60] [--test-changed 120]
+          [--design 0] [--seed 0] [--work /tmp/dea_changes] [--methods NAME ...] [--ae-epochs 30]
+A seeded set of one design of dea_core.synth.composed (genuine printings for training; genuine and
+changed ones for testing, the six change kinds in turn) is written to WORK/train and WORK/test
+with write_change_set (PNG, masks, LabelMe files: what the DEA's detector trains from). Every
+method fits on the training pictures and scores each test picture. Prints the Rey's Ornaments
+measures (dea_core.anomaly.metrics), fit and scoring time, and each change kind's image AUROC
+against the genuine test pictures, with the machine, load and date. Heat-map overlays of a few test
+pictures go to WORK/overlays/<method>/.
+
+To add a method, add a factory to METHODS: it gets the Context (where the sets are on disk, the seed
+and the options) and returns a dea_core.anomaly.methods.ChangeMethod.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from dea_core.anomaly.baselines import ConvAutoencoder, MeanOfAligned, default_alignment
+from dea_core.anomaly.heatmaps import overlay_heatmap
+from dea_core.anomaly.methods import ChangeMethod, ChangeScore
+from dea_core.anomaly.metrics import ChangeMetrics, auroc, change_metrics
+from dea_core.io import atomic_write_bytes, encode_png
+from dea_core.synth.composed import (
+    CHANGE_KINDS,
+    GENUINE,
+    ChangeSample,
+    generate_change_set,
+    standard_designs,
+    write_change_set,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a method factory may use: the sets as written on disk (LabelMe files included), seed, options."""
+
+    train_folder: Path
+    test_folder: Path
+    seed: int
+    options: argparse.Namespace
+
+
+METHODS: dict[str, Callable[[Context], ChangeMethod]] = {
+    "mean of aligned (coarse)": lambda c: MeanOfAligned(default_alignment(fine=False),
+                                                        name="mean of aligned (coarse)"),
+    "mean of aligned (coarse + fine)": lambda c: MeanOfAligned(default_alignment(fine=True),
+                                                               name="mean of aligned (coarse + fine)"),
+    "conv autoencoder": lambda c: ConvAutoencoder(epochs=c.options.ae_epochs, seed=c.seed),
+}
+
+
+@dataclass
+class Outcome:
+    """One method's scores on the test set and its timings."""
+
+    scores: list[ChangeScore]
+    fit_seconds: float
+    score_seconds: float  # per picture
+
+    def metrics(self, test: list[ChangeSample]) -> ChangeMetrics:
+        return change_metrics([s.pixel for s in self.scores], [s.image for s in self.scores], [t.mask for t in test])
+
+    def kind_auroc(self, test: list[ChangeSample], kind: str) -> float:
+        chosen = [(s.image, t.kind == kind) for s, t in zip(self.scores, test) if t.kind in (kind, GENUINE)]
+        return auroc(np.array([c[0] for c in chosen]), np.array([c[1] for c in chosen]))
+
+
+def make_sets(args: argparse.Namespace) -> tuple[list[ChangeSample], list[ChangeSample]]:
+    """The training and test sets of one design, written under args.work; both seeded by args.seed."""
+    design = standard_designs()[args.design]
+    train_rng, test_rng = np.random.default_rng(args.seed).spawn(2)
+    train = generate_change_set(train_rng, args.train, 0, [design])
+    test = generate_change_set(test_rng, args.test_genuine, args.test_changed, [design])
+    write_change_set(args.work / "train", train)
+    write_change_set(args.work / "test", test)
+    return train, test
+
+
+def run_method(method: ChangeMethod, train: list[ChangeSample], test: list[ChangeSample]) -> Outcome:
+    started = time.perf_counter()
+    method.fit([s.image for s in train])
+    fitted = time.perf_counter()
+    scores = [method.score(s.image) for s in test]
+    return Outcome(scores, fitted - started, (time.perf_counter() - fitted) / len(test))
+
+
+def save_overlays(folder: Path, outcome: Outcome, test: list[ChangeSample]) -> None:
+    """The first test picture of each kind with its heat map (scaled by the set's highest score) over it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    top = max(float(s.pixel.max()) for s in outcome.scores) or 1.0
+    firsts = {t.kind: i for i, t in reversed(list(enumerate(test)))}
+    for kind, index in firsts.items():
+        image = overlay_heatmap(test[index].image, outcome.scores[index].pixel / top)
+        contours, _ = cv2.findContours(test[index].mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(image, contours, -1, (255, 160, 0), 1)
+        atomic_write_bytes(folder / f"{index:04d}_{kind}.png", encode_png(image))
+
+
+def print_tables(outcomes: dict[str, Outcome], test: list[ChangeSample], kinds: list[str]) -> None:
+    print("| method | mIoU C | mIoU CU | pixel AUROC | image AUROC | fit s | score s/image |")
+    print("|---|---|---|---|---|---|---|")
+    for name, outcome in outcomes.items():
+        m = outcome.metrics(test)
+        print(f"| {name} | {m.miou_changed:.3f} | {m.miou_all:.3f} | {m.pixel_auroc:.3f} | {m.image_auroc:.3f} | "
+              f"{outcome.fit_seconds:.1f} | {outcome.score_seconds:.3f} |")
+    print("\nimage AUROC of each change kind against the genuine test pictures:\n")
+    print("| method | " + " | ".join(kinds) + " |")
+    print("|---|" + "---|" * len(kinds))
+    for name, outcome in outcomes.items():
+        print(f"| {name} | " + " | ".join(f"{outcome.kind_auroc(test, k):.3f}" for k in kinds) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=int, default=160, help="genuine training pictures")
+    parser.add_argument("--test-genuine", type=int, default=60)
+    parser.add_argument("--test-changed", type=int, default=120, help="spread evenly over the change kinds")
+    parser.add_argument("--design", type=int, default=0, help="index into standard_designs()")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/dea_changes"))
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--ae-epochs", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()[0]
+    train, test = make_sets(args)
+    context = Context(args.work / "train", args.work / "test", args.seed, args)
+    outcomes = {}
+    for name in args.methods:
+        outcomes[name] = run_method(METHODS[name](context), train, test)
+        save_overlays(args.work / "overlays" / re.sub(r"\W+", "_", name).strip("_"), outcomes[name], test)
+        print(f"  {name}: fitted in {outcomes[name].fit_seconds:.1f} s", flush=True)
+    kinds = [k for k in CHANGE_KINDS if any(t.kind == k for t in test)]
+    print(f"\n{datetime.date.today()}, {platform.node()}, {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, torch {torch.__version__} ({args.threads} threads), OpenCV {cv2.__version__}; "
+          f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; design {args.design}, "
+          f"{len(train)} genuine for training, {args.test_genuine} genuine + {args.test_changed} changed for test "
+          f"({', '.join(kinds)}), seed {args.seed}, autoencoder {args.ae_epochs} epochs\n")
+    print_tables(outcomes, test, kinds)
+
+
+if __name__ == "__main__":
+    main()
