@@ -26,15 +26,21 @@ from dea_core.io import atomic_write_bytes
 
 FORMAT: Final = "dea-ssd-checkpoint"
 FORMAT_VERSION: Final = 1
+# The settings (not tensors) that the digest covers; the training state is left out: it changes.
+# The DEA's settings count only where present, so detector files keep the digest they were saved with.
+_SETTINGS: Final = ("format", "version", "model_config", "data", "train_config")
+_DEA_SETTINGS: Final = ("dea_config", "calibration")
+# What each kind of model file is called in messages, and the command that writes it.
+_KINDS: Final = {FORMAT: ("detector", "dea train-detector"), "dea-autoencoder-checkpoint": ("DEA", "dea train-dea")}
 # What every checkpoint holds besides `format`, `version` and `digest`.
 _REQUIRED: Final = ("model_config", "data", "model")
 
 
-def save_checkpoint(path: str | os.PathLike[str], contents: Mapping[str, Any]) -> Path:
+def save_checkpoint(path: str | os.PathLike[str], contents: Mapping[str, Any], kind: str = FORMAT) -> Path:
     """Write `contents` (model_config, data, model state_dict, and optionally train_config,
-    optimizer, training) to `path` atomically, with the format marker and digest added."""
+    optimizer, training) to `path` atomically, with the format marker `kind` and digest added."""
     path = Path(path)
-    record = {"format": FORMAT, "version": FORMAT_VERSION, **contents}
+    record = {"format": kind, "version": FORMAT_VERSION, **contents}
     record["digest"] = _digest(record)
     buffer = io.BytesIO()
     torch.save(record, buffer)
@@ -42,9 +48,10 @@ def save_checkpoint(path: str | os.PathLike[str], contents: Mapping[str, Any]) -
     return path
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check a checkpoint on the CPU; CheckpointError says why a file is refused."""
+def load_checkpoint(path: str | os.PathLike[str], kind: str = FORMAT) -> dict[str, Any]:
+    """Read and check a checkpoint of `kind` on the CPU; CheckpointError says why a file is refused."""
     path = Path(path)
+    what, command = _KINDS[kind]
     if not path.is_file():
         raise CheckpointError(f"{path}: model file not found")
     try:
@@ -52,12 +59,12 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     except pickle.UnpicklingError as error:
         raise CheckpointError(
             f"{path}: refused: it holds Python objects other than weights and settings, which could run "
-            "code when loaded; it is not a detector checkpoint written by this suite") from error
+            f"code when loaded; it is not a {what} checkpoint written by this suite") from error
     except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as error:
         raise CheckpointError(f"{path}: damaged or not a PyTorch file ({str(error).splitlines()[0]})") from error
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a detector checkpoint of this suite (a plain state_dict or "
-                              "another program's model); train one with `dea train-detector`")
+    if not isinstance(record, dict) or record.get("format") != kind:
+        raise CheckpointError(f"{path}: not a {what} checkpoint of this suite (a plain state_dict, another "
+                              f"program's model, or another kind of model file); train one with `{command}`")
     if record.get("version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {record.get('version')} is not {FORMAT_VERSION}; "
                               "it was written by another version of the suite")
@@ -73,7 +80,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _digest(record: Mapping[str, Any]) -> str:
     """SHA-256 of the configuration (as JSON) and of every weight tensor's name, shape and bytes."""
     hasher = hashlib.sha256()
-    settings = {key: record.get(key) for key in ("format", "version", "model_config", "data", "train_config")}
+    settings = {key: record.get(key) for key in _SETTINGS}
+    settings.update({key: record[key] for key in _DEA_SETTINGS if key in record})
     hasher.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for name, tensor in sorted(record["model"].items()):
         if not isinstance(tensor, torch.Tensor):
@@ -82,3 +90,14 @@ def _digest(record: Mapping[str, Any]) -> str:
         hasher.update(f"{name}:{data.dtype}:{tuple(data.shape)}".encode())
         hasher.update(data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")
     return hasher.hexdigest()
+
+
+def to_cpu(value: Any) -> Any:
+    """Tensors, in nested dicts and lists (an optimizer's state), moved to the CPU for saving."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {k: to_cpu(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_cpu(v) for v in value]
+    return value

@@ -5,6 +5,13 @@ the crops' order in epoch e from (seed, e), each crop's augmentation from (seed,
 stopped anywhere, even mid-epoch, and resumed from its checkpoint takes exactly the steps the
 uninterrupted run would have taken (on the same device and number of threads).
 
+Under torchrun the run is data-parallel (`dea_core.training.distributed`): `batch_size` stays the
+global batch, each of the N processes trains on its share of every step's crops, and the loss is
+divided by the positives of the whole batch, so the run is the one-process run up to rounding
+(with batch norm over the global batch). A checkpoint therefore resumes under any number of
+processes: exactly under the same number, up to rounding under another. Rank 0 alone validates,
+reports progress and writes the checkpoint; a cancel in any process stops all at the same step.
+
 Learning rate: Adam at 1e-4, divided by 10 when the epoch's mean loss has not dropped by 2% below
 the best so far (the internship report's rule), after `plateau_patience` such epochs.
 """
@@ -19,19 +26,22 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
 import torch
 
-from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint
+from dea_core.detection.assess import evaluate_on_crops
+from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint, to_cpu
 from dea_core.detection.dataset import CropDataset, PreparedDataset, collate, load_dataset
 from dea_core.detection.device import resolve_device
 from dea_core.detection.errors import CheckpointError, DetectionOptionsError, TrainingCancelled
+from dea_core.detection.inference import Detector
 from dea_core.detection.losses import LOSS_KINDS, multibox_loss
 from dea_core.detection.model import SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
 from dea_core.detection.vgg_weights import load_vgg16_weights
+from dea_core.training.distributed import Distributed, distributed
 
 DEFAULT_LEARNING_RATE: Final = 1e-4
+VAL_AP_THRESHOLDS: Final = (0.5, 0.75)  # history keys val_ap50, val_ap75
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class TrainConfig:
     """How to train; saved in the checkpoint. `epochs` may be raised when resuming."""
 
     epochs: int = 30
-    batch_size: int = 8
+    batch_size: int = 8  # crops per step, over all processes under torchrun
     learning_rate: float = DEFAULT_LEARNING_RATE
     loss: str = "diou"
     alpha: float = 1.0  # weight of the localization loss
@@ -48,7 +58,7 @@ class TrainConfig:
     min_learning_rate: float = 1e-7
     seed: int = 0
     mirror: bool = True
-    validate: bool = True  # mean validation loss after each epoch, in the history
+    validate: bool = True  # validation loss and AP@0.5, AP@0.75 after each epoch, in the history
     device: str = "auto"
     workers: int = 0
 
@@ -96,6 +106,7 @@ class TrainResult:
     checkpoint: Path
     state: TrainState
     model_config: ModelConfig
+    model: SSD  # the trained network, on the device it trained on
 
 
 ProgressCallback = Callable[[TrainProgress], None]
@@ -108,6 +119,7 @@ def train_detector(dataset_dir: str | os.PathLike[str], checkpoint_path: str | o
                    cancel: Callable[[], bool] | None = None) -> TrainResult:
     """Train (or resume training) an SSD on a prepared dataset; the checkpoint is written after every
     epoch and on cancel (then TrainingCancelled is raised, naming the file to resume from).
+    Under torchrun every process calls it; rank 0 alone reports progress and writes the file.
 
     Without `model_config`, the classes come from the dataset and backbone/priors from the arguments.
     With `resume`, the model, its settings and the training state come from that checkpoint;
@@ -124,9 +136,9 @@ def train_detector(dataset_dir: str | os.PathLike[str], checkpoint_path: str | o
         if vgg_weights is not None:
             load_vgg16_weights(model, vgg_weights)
         state, optimizer_state = TrainState(learning_rate=config.learning_rate), None
-    device = resolve_device(config.device)
-    trainer = _Trainer(model, model_config, config, dataset, device, state, optimizer_state)
-    return trainer.run(checkpoint_path, progress, cancel)
+    with distributed(resolve_device(config.device)) as dist:
+        trainer = _Trainer(model, model_config, config, dataset, dist, state, optimizer_state)
+        return trainer.run(checkpoint_path, progress, cancel)
 
 
 def _resumed(path: str | os.PathLike[str], dataset: PreparedDataset, config: TrainConfig):
@@ -146,11 +158,13 @@ def _resumed(path: str | os.PathLike[str], dataset: PreparedDataset, config: Tra
 
 class _Trainer:
     def __init__(self, model: SSD, model_config: ModelConfig, config: TrainConfig, dataset: PreparedDataset,
-                 device: torch.device, state: TrainState, optimizer_state: dict | None) -> None:
+                 dist: Distributed, state: TrainState, optimizer_state: dict | None) -> None:
+        device = dist.device
         self.model, self.model_config, self.config, self.dataset = model.to(device), model_config, config, dataset
-        self.device, self.state = device, state
+        self.dist, self.device, self.state = dist, device, state
+        self.network = dist.wrap(self.model)  # what trains (DDP under torchrun); self.model is saved
         self.priors = make_priors(PriorLayout(model_config.priors)).to(device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=state.learning_rate)
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=state.learning_rate)
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
         self.amp = device.type == "cuda"
@@ -163,38 +177,39 @@ class _Trainer:
 
     def run(self, checkpoint_path: Path, progress: ProgressCallback | None,
             cancel: Callable[[], bool] | None) -> TrainResult:
-        config, state = self.config, self.state
-        steps = math.ceil(len(self.train_set) / config.batch_size)
+        config, state, dist = self.config, self.state, self.dist
+        steps = len(self._epoch_batches(0))
         start, done_at_start = time.monotonic(), state.epoch * steps + state.step
         while state.epoch < config.epochs:
             self.train_set.set_epoch(state.epoch)
-            self.model.train()
+            self.network.train()
             for batch_index, batch in self._batches(state.epoch, state.step):
-                if cancel is not None and cancel():
+                if dist.any(cancel is not None and cancel()):
                     self._save(checkpoint_path)
                     raise TrainingCancelled(
                         f"training cancelled at epoch {state.epoch + 1}, step {state.step}; resume with "
                         f"--resume {checkpoint_path}")
                 state.loss_sum += self._step(batch)
                 state.step = batch_index + 1
-                if progress is not None:
+                if progress is not None and dist.is_main:
                     elapsed = time.monotonic() - start
                     done = state.epoch * steps + state.step - done_at_start
                     left = config.epochs * steps - state.epoch * steps - state.step
                     progress(TrainProgress(state.epoch, config.epochs, state.step, steps, state.loss_sum / state.step,
                                            state.learning_rate, elapsed, elapsed / max(done, 1) * left))
-            self._end_epoch(steps)
+            self._end_epoch()
             self._save(checkpoint_path)
         state.finished = True
         self._save(checkpoint_path)
-        return TrainResult(checkpoint_path, state, self.model_config)
+        return TrainResult(checkpoint_path, state, self.model_config, self.model)
+
+    def _epoch_batches(self, epoch: int) -> list[list[int]]:
+        """This process's crops of each step of an epoch (all of them when alone)."""
+        return self.dist.epoch_batches(len(self.train_set), self.config.batch_size, self.config.seed, epoch)
 
     def _batches(self, epoch: int, skip: int):
-        order = np.random.default_rng([self.config.seed, epoch]).permutation(len(self.train_set))
-        size = self.config.batch_size
-        batches = [order[i:i + size].tolist() for i in range(0, len(order), size)]
-        loader = torch.utils.data.DataLoader(self.train_set, batch_sampler=batches[skip:], collate_fn=collate,
-                                             num_workers=self.config.workers)
+        loader = torch.utils.data.DataLoader(self.train_set, batch_sampler=self._epoch_batches(epoch)[skip:],
+                                             collate_fn=collate, num_workers=self.config.workers)
         return enumerate(loader, start=skip)
 
     def _step(self, batch) -> float:
@@ -203,21 +218,26 @@ class _Trainer:
         boxes = [b.to(self.device) for b in boxes]
         labels = [lbl.to(self.device) for lbl in labels]
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
-            offsets, scores = self.model(images)
-        loss, _ = multibox_loss(offsets, scores, self.priors, boxes, labels, self.config.loss, self.config.alpha)
+            offsets, scores = self.network(images)
+        loss, parts = multibox_loss(offsets, scores, self.priors, boxes, labels, self.config.loss, self.config.alpha)
+        if self.dist.active:
+            loss = loss * self._share_of_global_loss(parts["positives"])
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
-        return float(loss.detach())
+        return self.dist.mean(float(loss.detach()))
 
-    def _end_epoch(self, steps: int) -> None:
+    def _share_of_global_loss(self, positives: float) -> float:
+        """Factor making this process's loss (its sum / its positives) its part of the global batch's
+        loss (all sums / all positives), times the number of processes, which DDP's averaging undoes."""
+        return max(positives, 1.0) * self.dist.world_size / max(self.dist.sum(positives), 1.0)
+
+    def _end_epoch(self) -> None:
         config, state = self.config, self.state
-        mean = state.loss_sum / max(state.step, 1)
-        record = {"epoch": state.epoch + 1, "loss": mean, "learning_rate": state.learning_rate}
-        if config.validate and len(self.val_set):
-            record["val_loss"] = validation_loss(self.model, self.val_set, self.priors, config, self.device)
+        record = self.dist.broadcast(self._epoch_record() if self.dist.is_main else None)
         state.history.append(record)
+        mean = record["loss"]
         if mean < state.best_loss * (1 - config.plateau_drop):
             state.best_loss, state.bad_epochs = mean, 0
         else:
@@ -229,13 +249,37 @@ class _Trainer:
                     group["lr"] = state.learning_rate
         state.epoch, state.step, state.loss_sum = state.epoch + 1, 0, 0.0
 
+    def _epoch_record(self) -> dict[str, float]:
+        """The epoch's line of the history: mean loss, learning rate and, when validating, val scores."""
+        state = self.state
+        record = {"epoch": state.epoch + 1, "loss": state.loss_sum / max(state.step, 1),
+                  "learning_rate": state.learning_rate}
+        if self.config.validate and len(self.val_set):
+            record["val_loss"] = validation_loss(self.model, self.val_set, self.priors, self.config, self.device)
+            record.update(self._validation_ap())
+        return record
+
+    def _validation_ap(self) -> dict[str, float]:
+        """Mean AP over the classes on the val crops at VAL_AP_THRESHOLDS (none when they hold no box)."""
+        options = self.dataset.options
+        detector = Detector(self.model, options.crop_size, options.image_size, self.device)
+        report = evaluate_on_crops(detector, self.dataset, "val", self.config.batch_size)
+        self.model.train()
+        return {f"val_ap{round(100 * t)}": report.mean[t] for t in VAL_AP_THRESHOLDS if not math.isnan(report.mean[t])}
+
     def _save(self, path: Path) -> None:
+        """Rank 0 writes the checkpoint; the other processes wait until it is there."""
+        if self.dist.is_main:
+            self._write(path)
+        self.dist.barrier()
+
+    def _write(self, path: Path) -> None:
         save_checkpoint(path, {
             "model_config": self.model_config.to_dict(),
             "data": data_settings(self.dataset),
             "train_config": asdict(self.config),
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "optimizer": _to_cpu(self.optimizer.state_dict()),
+            "optimizer": to_cpu(self.optimizer.state_dict()),
             "training": asdict(self.state),
         })
 
@@ -261,13 +305,3 @@ def validation_loss(model: SSD, crops: CropDataset, priors: torch.Tensor, config
         total, count = total + float(loss) * len(images), count + len(images)
     model.train()
     return total / max(count, 1)
-
-
-def _to_cpu(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu()
-    if isinstance(value, dict):
-        return {k: _to_cpu(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_cpu(v) for v in value]
-    return value

@@ -94,3 +94,12 @@ def test_weights_only_checkpoint_cannot_be_resumed(dataset_dir, trained_model, t
     Detector.from_checkpoint(slim)
     with pytest.raises(CheckpointError, match="no training state"):
         train_detector(dataset_dir, tmp_path / "x.pt", config=TINY_TRAINING, resume=slim)
+
+
+def test_validation_ap_of_each_epoch_is_in_the_history(dataset_dir, tmp_path):
+    config = replace(TINY_TRAINING, epochs=1, validate=True, seed=3)
+    result = train_detector(dataset_dir, tmp_path / "v.pt", config=config, backbone="light", priors="fast")
+    record = result.state.history[0]
+    report = evaluate_on_crops(Detector.from_checkpoint(result.checkpoint, "cpu"), load_dataset(dataset_dir), "val")
+    assert record["val_loss"] > 0
+    assert (record["val_ap50"], record["val_ap75"]) == (report.mean[0.5], report.mean[0.75])
