@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
+from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
+from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
 from dea_core.cli.progress import ProgressBar
+from dea_core.cli.training_progress import PROGRESS_KINDS, run_training
 from dea_core.detection.assess import evaluate_on_crops, evaluate_on_pages
+from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.dataset import MANIFEST, PrepareOptions, load_dataset, prepare_dataset
 from dea_core.detection.device import DEVICES
-from dea_core.detection.errors import DatasetError, TrainingCancelled
+from dea_core.detection.errors import DatasetError
 from dea_core.detection.inference import SCORE_THRESHOLD, TILE_OVERLAP, Detector
 from dea_core.detection.losses import LOSS_KINDS
 from dea_core.detection.model import BACKBONES
 from dea_core.detection.priors import LAYOUTS
 from dea_core.detection.results import write_detections
-from dea_core.detection.training import TrainConfig, TrainProgress, train_detector
-from dea_core.io import atomic_write_text, load_label_file, load_label_image, read_image
+from dea_core.detection.training import TrainConfig, train_detector
+from dea_core.io import atomic_write_text
+from dea_core.io.labelme_json import IMAGE_SUFFIXES
+from dea_core.io.pages import page_image_path, read_page
 
 EXIT_INTERRUPTED = 130
 _DEFAULTS = PrepareOptions()
@@ -157,75 +159,27 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to train (default auto)")
     parser.add_argument("--workers", type=int, default=0, help="processes loading crops (default 0: none)")
     parser.add_argument("--overwrite", action="store_true", help="replace MODEL.pt if it exists")
+    parser.add_argument("--progress", choices=PROGRESS_KINDS, default="bar",
+                        help="bar: a progress bar on the terminal (default); json: one JSON object per line on "
+                             "stdout (step, epoch, done, cancelled, error records), for programs following the run")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    output = args.output or args.resume
-    if output is None:
-        raise DatasetError("give the model file to write with -o MODEL.pt")
-    if output.exists() and not args.overwrite and (args.resume is None or output.resolve() != args.resume.resolve()):
-        raise DatasetError(f"{output}: already exists; choose another name, pass --overwrite, or --resume it")
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
-                         alpha=args.alpha, seed=args.seed, mirror=not args.no_mirror, device=args.device,
-                         workers=args.workers)
-    bar = _TrainBar(enabled=not args.quiet)
-    # The first Ctrl+C asks for a clean stop after the current step (the checkpoint is saved); a
-    # second one interrupts at once.
-    previous = signal.signal(signal.SIGINT, bar.request_stop)
-    try:
-        result = train_detector(args.dataset, output, config=config, backbone=args.backbone, priors=args.priors,
-                                vgg_weights=args.vgg_weights, resume=args.resume, progress=bar.update,
-                                cancel=bar.interrupted)
-    except TrainingCancelled as error:
-        bar.close()
-        print(f"dea: {error}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        bar.close()
-    for record in result.state.history[-3:]:
-        print("epoch {epoch}: loss {loss:.4f}".format(**record)
-              + (f", validation loss {record['val_loss']:.4f}" if "val_loss" in record else "")
-              + f", learning rate {record['learning_rate']:g}")
-    print(f"wrote {result.checkpoint}")
-    return 0
+    def train(output: Path, progress, cancel):
+        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
+                             alpha=args.alpha, seed=args.seed, mirror=not args.no_mirror, device=args.device,
+                             workers=args.workers)
+        return train_detector(args.dataset, output, config=config, backbone=args.backbone, priors=args.priors,
+                              vgg_weights=args.vgg_weights, resume=args.resume, progress=progress, cancel=cancel)
+
+    return EXIT_INTERRUPTED if run_training(args, _saved_history, train) is None else 0
 
 
-class _TrainBar:
-    """tqdm bar with loss and ETA; turns Ctrl+C into a clean cancel at the next step."""
-
-    def __init__(self, enabled: bool) -> None:
-        self._bar: tqdm | None = None
-        self._enabled = enabled and sys.stderr.isatty()
-        self._stop = False
-
-    def update(self, state: TrainProgress) -> None:
-        if not self._enabled:
-            return
-        total = state.epochs * state.steps_per_epoch
-        if self._bar is None:
-            self._bar = tqdm(total=total, desc="training", unit="step", file=sys.stderr)
-        self._bar.total = total
-        self._bar.n = state.epoch * state.steps_per_epoch + state.step
-        self._bar.set_postfix_str(f"epoch {state.epoch + 1}/{state.epochs} loss {state.loss:.3f} "
-                                  f"lr {state.learning_rate:.0e}", refresh=False)
-        self._bar.refresh()
-
-    def request_stop(self, signum: int, frame: object) -> None:
-        if self._stop:
-            raise KeyboardInterrupt
-        self._stop = True
-        print("\ndea: stopping after this step (Ctrl+C again to stop at once)", file=sys.stderr)
-
-    def interrupted(self) -> bool:
-        return self._stop
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+def _saved_history(checkpoint: Path) -> list[dict]:
+    """The per-epoch records saved in a detector checkpoint."""
+    return load_checkpoint(checkpoint).get("training", {}).get("history", [])
 
 
 # --- dea detect ----------------------------------------------------------------------------------
@@ -235,6 +189,9 @@ Find the ornaments a trained detector knows on whole pages. A page is read in ov
 the size of the training crops, so ornaments appear at the size the detector learnt; boxes found
 twice where squares overlap are merged. For each page, OUT/<page>.detected.json is written: a
 LabelMe file with one box per ornament and its score (under "detection"), to check in LabelMe.
+Pages whose result exists are skipped unless --overwrite, so a rerun resumes; a page that fails is
+reported and the others go on (exit status 1 at the end). OUT/summary-shard-K-of-N.csv lists every
+page with its status and detections per label; with --shard K/N only every N-th page is done.
 """
 
 
@@ -242,10 +199,13 @@ def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "detect", help="find ornaments on pages with a trained detector", description=DETECT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_EXIT + "\n\nexample:\n  dea detect detector.pt scans/*.jpg -o found/ --threshold 0.6\n")
+        epilog=_EXIT + " A page that fails gives exit status 1 once the others are done.\n\nexamples:\n"
+               "  dea detect detector.pt scans/*.jpg -o found/ --threshold 0.6\n"
+               "  dea detect detector.pt scans/ -o found/ --shard ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}\n")
     parser.add_argument("model", type=Path, metavar="MODEL.pt", help="model file from `dea train-detector`")
-    parser.add_argument("pages", nargs="+", type=Path, metavar="PAGE",
-                        help="page images (jpg, png, tif ...) or LabelMe files (their image is used)")
+    parser.add_argument("pages", nargs="+", type=Path, metavar="PAGE|FOLDER",
+                        help="page images (jpg, png, tif ...) or LabelMe files (their image is used), or folders "
+                             "whose images are all used")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="folder for the results")
     parser.add_argument("--threshold", type=float, default=SCORE_THRESHOLD,
                         help=f"lowest score kept, 0 to 1 (default {SCORE_THRESHOLD}); lower finds more, with "
@@ -254,7 +214,7 @@ def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
                         help=f"how much neighbouring squares overlap, as a share of their side (default "
                              f"{TILE_OVERLAP}); raise it if large ornaments are cut in two")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
-    parser.add_argument("--overwrite", action="store_true", help="replace result files that exist")
+    add_batch_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_detect)
 
@@ -262,26 +222,32 @@ def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_detect(args: argparse.Namespace) -> int:
     if not 0.0 <= args.threshold <= 1.0 or not 0.0 <= args.overlap < 0.9:
         raise argparse.ArgumentTypeError("--threshold must lie in [0, 1] and --overlap in [0, 0.9)")
-    if args.output.exists() and not args.output.is_dir():
-        raise DatasetError(f"{args.output}: is a file; -o takes a folder for the results")
-    args.output.mkdir(parents=True, exist_ok=True)
     detector = Detector.from_checkpoint(args.model, args.device)
-    for page in args.pages:
-        if page.suffix.lower() == ".json":
-            label_file = load_label_file(page)
-            image, image_path = load_label_image(label_file), label_file.image_file()
-        else:
-            image, image_path = read_image(page), page
+    pages = expand_inputs(args.pages, IMAGE_SUFFIXES)
+    check_distinct_stems(pages)
+
+    def process(page: Path) -> Processed:
+        image, image_path = read_page(page)
         with ProgressBar(page.name, enabled=not args.quiet) as bar:
             found = detector.detect_page(image, args.threshold, args.overlap, progress=bar.update)
-        out = args.output / f"{Path(image_path).stem}.detected.json"
-        write_detections(found, image_path.resolve(), image.shape[1], image.shape[0], out, args.overwrite)
+        out = _detections_path(page, args.output)
+        write_detections(found, image_path.resolve(), image.shape[1], image.shape[0], out, overwrite=True)
         counts: dict[str, int] = {}
         for detection in found:
             counts[detection.label] = counts.get(detection.label, 0) + 1
         summary = ", ".join(f"{label} {count}" for label, count in sorted(counts.items())) or "nothing found"
-        print(f"{page}: {summary}; wrote {out}")
-    return 0
+        print(f"{page}: {summary}; wrote {out}", flush=True)
+        return Processed([out], {"detections": len(found), **{f"detections {k}": n for k, n in counts.items()}})
+
+    def expected(page: Path) -> list[Path]:
+        return [_detections_path(page, args.output)]
+
+    return finish(run_batch(batch_job("detect", args.output, args), pages, expected, process, on_row=print_row))
+
+
+def _detections_path(page: Path, out_dir: Path) -> Path:
+    """OUT/<image stem>.detected.json; a LabelMe page is named after its image."""
+    return out_dir / f"{page_image_path(page).stem}.detected.json"
 
 
 # --- dea evaluate --------------------------------------------------------------------------------

@@ -6,7 +6,14 @@ import argparse
 import sys
 
 from dea_core import __version__
-from dea_core.cli import align_command, demo_command, detection_commands, match_command, merge_command
+from dea_core.cli import (
+    align_command,
+    dea_commands,
+    demo_command,
+    detection_commands,
+    match_command,
+    merge_command,
+)
 from dea_core.errors import DeaError, MatchCancelled
 
 EXIT_BAD_INPUT = 1
@@ -22,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     align_command.add_parser(subparsers)
     demo_command.add_parser(subparsers)
     detection_commands.add_parser(subparsers)
+    dea_commands.add_parser(subparsers)
     merge_command.add_parser(subparsers)
     return parser
 

@@ -193,8 +193,11 @@ class SSD(nn.Module):
         return maps
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        maps = self.feature_maps(images)
-        batch = images.shape[0]
+        return self.heads(self.feature_maps(images))
+
+    def heads(self, maps: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Box offsets (B, P, 4) and class logits (B, P, C+1) from the six feature maps."""
+        batch = maps[0].shape[0]
         offsets = [head(m).permute(0, 2, 3, 1).reshape(batch, -1, 4) for head, m in zip(self.box_heads, maps)]
         scores = [head(m).permute(0, 2, 3, 1).reshape(batch, -1, self.config.num_classes)
                   for head, m in zip(self.class_heads, maps)]

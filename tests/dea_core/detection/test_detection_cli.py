@@ -56,12 +56,12 @@ def test_user_errors_are_one_line_and_exit_1(tmp_path, capsys, pages):
 
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(dataset_dir, tmp_path, monkeypatch, capsys):
-    from dea_core.cli import detection_commands
+    from dea_core.cli import training_progress
 
     def interrupt_after_first_step(self, state):
         os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(detection_commands._TrainBar, "update", interrupt_after_first_step)
+    monkeypatch.setattr(training_progress.TrainBar, "update", interrupt_after_first_step)
     model = tmp_path / "m.pt"
     assert main(["train-detector", str(dataset_dir), "-o", str(model), "--epochs", "1", "--batch-size", "4",
                  "--backbone", "light", "--priors", "fast", "--device", "cpu", "-q"]) == 130

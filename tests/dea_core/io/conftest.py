@@ -66,11 +66,3 @@ def copy_real(tmp_path: Path):
         return target / source.name
 
     return copy
-
-
-@pytest.fixture(scope="session")
-def labelme_reader():
-    """labelme's own loader (imported late: it pulls in Qt and onnxruntime)."""
-    from labelme import LabelFile
-
-    return LabelFile

@@ -1,0 +1,220 @@
+"""Scoring what a user brings: each vignette's anomaly score, a heatmap, and unknown vignettes.
+
+A page (or a crop of one) is searched by the DEA's detector as `dea detect` does. Each vignette
+found is then seen again in a window of the training crops' size centred on it (so it sits at the
+scale, and with the context, the DEA learnt), reconstructed, and compared with what is printed:
+the anomaly score (`vignettes.anomaly_scores`) against the threshold calibrated at training time
+says whether it has changed, and the error map, put back over the vignette's box, makes the
+page's heatmap.
+
+A vignette the detector does not recognise at all is a finding too: ink inside the ornament that
+no detected box explains. The ornament is the band of the detected vignettes, extended by one and
+a half vignettes along its row (a foreign piece at either end, after a gap, is inside it); on a crop smaller than the
+training crops, the whole crop is the ornament. Blobs of such ink at least a quarter of a typical
+vignette's area are reported as unknown vignettes, and their ink goes into the heatmap at full
+strength.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import cv2
+import numpy as np
+import torch
+
+from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map
+from dea_core.dea.model import DEA
+from dea_core.dea.training import CHECKPOINT_KIND, dea_from_record
+from dea_core.dea.vignettes import anomaly_scores, error_maps, grey, vignette_targets
+from dea_core.detection.checkpoint import load_checkpoint
+from dea_core.detection.device import resolve_device
+from dea_core.detection.errors import CheckpointError, DetectionCancelled
+from dea_core.detection.inference import SCORE_THRESHOLD, Detection, Detector
+from dea_core.detection.model import INPUT_SIZE
+from dea_core.detection.transforms import image_to_tensor
+
+UNKNOWN_LABEL: Final = "unknown vignette"
+_INK_LEVEL: Final = 0.5  # paper-normalised darkness above which a pixel is ink
+_UNKNOWN_MIN_AREA: Final = 0.25  # share of the median vignette's area
+_BAND_REACH: Final = 1.5  # vignettes the ornament's band reaches beyond its end ones
+_SMALLEST_UNKNOWN: Final = 64  # pixels: below this, a blob is a speck, whatever the vignettes' size
+_BATCH: Final = 8
+
+
+@dataclass(frozen=True)
+class VignetteVerdict:
+    """One vignette: what the detector called it, where, and whether it looks changed."""
+
+    label: str
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in page pixels
+    detection_score: float  # 0 for an unknown vignette
+    anomaly_score: float
+    anomaly: bool
+    unknown: bool = False
+
+
+@dataclass
+class ScoredImage:
+    """Verdicts, and the page's anomaly heatmaps (H, W) float32 in [0, 1], 0 where nothing is wrong:
+    `heatmap` from the pixel error, `ssim_heatmap` from local structure (blind to ink and paper levels)."""
+
+    verdicts: list[VignetteVerdict]
+    heatmap: np.ndarray
+    ssim_heatmap: np.ndarray
+    threshold: float
+
+    @property
+    def anomalies(self) -> list[VignetteVerdict]:
+        return [v for v in self.verdicts if v.anomaly]
+
+
+class AnomalyScorer:
+    """A trained DEA ready to check pages. Build it with `AnomalyScorer.from_checkpoint(path)`."""
+
+    def __init__(self, model: DEA, data: dict[str, Any], calibration: dict[str, Any], device: torch.device) -> None:
+        self.model = model.to(device).eval()
+        self.device = device
+        self.crop_size, self.image_size = int(data["crop_size"]), int(data["image_size"])
+        self.threshold = float(calibration["threshold"])
+        self.detector = Detector(model.detector, self.crop_size, self.image_size, device)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "auto") -> AnomalyScorer:
+        record = load_checkpoint(path, CHECKPOINT_KIND)
+        if "calibration" not in record:
+            raise CheckpointError(f"{path}: this DEA's training did not finish (no calibrated threshold); "
+                                  "resume it with `dea train-dea --resume`")
+        return cls(dea_from_record(record, path), record["data"], record["calibration"], resolve_device(device))
+
+    @torch.no_grad()
+    def score_image(self, image: np.ndarray, progress: Callable[[int, int], None] | None = None,
+                    cancel: Callable[[], bool] | None = None, score_threshold: float = SCORE_THRESHOLD) -> ScoredImage:
+        """Check every vignette of a BGR uint8 page or crop (H, W, 3)."""
+        return self.score_detections(image, self.detector.detect_page(image, score_threshold, cancel=cancel),
+                                     progress, cancel)
+
+    @torch.no_grad()
+    def score_detections(self, image: np.ndarray, detections: list[Detection],
+                         progress: Callable[[int, int], None] | None = None,
+                         cancel: Callable[[], bool] | None = None) -> ScoredImage:
+        """Check given vignette boxes of a page (found by the detector, or boxed by hand or by matching)."""
+        heatmap, ssim_heatmap = np.zeros(image.shape[:2], np.float32), np.zeros(image.shape[:2], np.float32)
+        verdicts = []
+        for start in range(0, len(detections), _BATCH):
+            if cancel is not None and cancel():
+                raise DetectionCancelled("scoring cancelled")
+            chunk = detections[start:start + _BATCH]
+            verdicts += self._score_chunk(image, chunk, heatmap, ssim_heatmap)
+            if progress is not None:
+                progress(start + len(chunk), len(detections))
+        unknown = unknown_vignettes(image, [v.box for v in verdicts], self.crop_size, heatmap)
+        for verdict in unknown:
+            paste_max(ssim_heatmap, np.ones((2, 2), np.float32), verdict.box)
+        return ScoredImage(verdicts + unknown, heatmap, ssim_heatmap, self.threshold)
+
+    def _score_chunk(self, image: np.ndarray, detections: list[Detection], heatmap: np.ndarray,
+                     ssim_heatmap: np.ndarray) -> list[VignetteVerdict]:
+        windows, rois = zip(*(self._window(image, d.box) for d in detections))
+        inputs = image_to_tensor(np.stack(windows)).to(self.device)
+        roi_rows = torch.tensor([[i, *roi] for i, roi in enumerate(rois)], dtype=torch.float32, device=self.device)
+        reconstructed = self.model(inputs, roi_rows).float()
+        targets = vignette_targets(inputs, roi_rows, self.model.config.output_shape)
+        errors = error_maps(reconstructed, targets)
+        scores = anomaly_scores(errors).tolist()
+        verdicts = []
+        pairs = zip(grey(reconstructed)[:, 0].cpu().numpy(), grey(targets)[:, 0].cpu().numpy())
+        for detection, error, score, (recon, seen) in zip(detections, errors.cpu().numpy(), scores, pairs):
+            paste_max(heatmap, error, detection.box)
+            paste_max(ssim_heatmap, ssim_error_map(seen, recon), detection.box)
+            verdicts.append(VignetteVerdict(detection.label, detection.box, detection.score, round(score, 5),
+                                            score > self.threshold))
+        return verdicts
+
+    def _window(self, image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, list[float]]:
+        """The crop-sized window centred on a box, at network size, and the box in its pixels."""
+        size = self.crop_size
+        left = int(round((box[0] + box[2]) / 2 - size / 2))
+        top = int(round((box[1] + box[3]) / 2 - size / 2))
+        window = paper_padded_window(image, left, top, size)
+        scale = INPUT_SIZE / size
+        roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
+        return cv2.resize(window, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA), roi
+
+
+def paper_padded_window(image: np.ndarray, left: int, top: int, size: int) -> np.ndarray:
+    """The size x size square at (left, top) of a BGR image (H, W, 3); outside the image, its paper colour."""
+    paper = np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
+    window = np.empty((size, size, 3), np.uint8)
+    window[:] = paper
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + size, width), min(top + size, height)
+    if x1 > x0 and y1 > y0:
+        window[y0 - top:y1 - top, x0 - left:x1 - left] = image[y0:y1, x0:x1]
+    return window
+
+
+def paste_max(heatmap: np.ndarray, patch: np.ndarray, box: tuple[float, float, float, float]) -> None:
+    """Resize a (h, w) patch onto its box of the heatmap, keeping the larger value where boxes overlap."""
+    height, width = heatmap.shape
+    x0, y0 = max(int(round(box[0])), 0), max(int(round(box[1])), 0)
+    x1, y1 = min(int(round(box[2])), width), min(int(round(box[3])), height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    full_w, full_h = int(round(box[2])) - int(round(box[0])), int(round(box[3])) - int(round(box[1]))
+    resized = cv2.resize(patch.astype(np.float32), (max(full_w, 1), max(full_h, 1)), interpolation=cv2.INTER_LINEAR)
+    ox, oy = x0 - int(round(box[0])), y0 - int(round(box[1]))
+    region = heatmap[y0:y1, x0:x1]
+    np.maximum(region, resized[oy:oy + (y1 - y0), ox:ox + (x1 - x0)], out=region)
+
+
+def ornament_region(shape: tuple[int, int], boxes: list[tuple[float, float, float, float]],
+                    crop_size: int) -> np.ndarray:
+    """(H, W) bool: where a vignette of the ornament may stand (module docstring)."""
+    height, width = shape
+    region = np.zeros(shape, bool)
+    if max(height, width) <= crop_size:
+        region[:] = True
+        return region
+    if not boxes:
+        return region
+    array = np.asarray(boxes)
+    x0, y0 = array[:, :2].min(axis=0)
+    x1, y1 = array[:, 2:].max(axis=0)
+    along_row = x1 - x0 >= y1 - y0
+    sizes = array[:, 2] - array[:, 0] if along_row else array[:, 3] - array[:, 1]
+    reach = _BAND_REACH * float(np.median(sizes))
+    if along_row:
+        x0, x1 = x0 - reach, x1 + reach
+    else:
+        y0, y1 = y0 - reach, y1 + reach
+    region[max(int(y0), 0):max(int(np.ceil(y1)), 0), max(int(x0), 0):max(int(np.ceil(x1)), 0)] = True
+    return region
+
+
+def unknown_vignettes(image: np.ndarray, boxes: list[tuple[float, float, float, float]], crop_size: int,
+                      heatmap: np.ndarray) -> list[VignetteVerdict]:
+    """Ink of the ornament that no box explains, as verdicts; its ink is marked in the heatmap."""
+    ink = ink_darkness(image)
+    stray = (ink > _INK_LEVEL) & ornament_region(ink.shape, boxes, crop_size)
+    for x0, y0, x1, y1 in boxes:
+        stray[max(int(y0), 0):max(int(np.ceil(y1)), 0), max(int(x0), 0):max(int(np.ceil(x1)), 0)] = False
+    if not stray.any():
+        return []
+    typical = float(np.median([(b[2] - b[0]) * (b[3] - b[1]) for b in boxes])) if boxes else 0.0
+    # Nearby specks of one foreign piece belong together: join them before counting.
+    joined = cv2.dilate(stray.astype(np.uint8), np.ones((5, 5), np.uint8))
+    count, labels = cv2.connectedComponents(joined)
+    verdicts = []
+    for index in range(1, count):
+        blob = (labels == index) & stray
+        rows, cols = np.nonzero(blob)
+        box = (float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1))
+        if (box[2] - box[0]) * (box[3] - box[1]) < max(_UNKNOWN_MIN_AREA * typical, _SMALLEST_UNKNOWN):
+            continue
+        np.maximum(heatmap, np.where(blob, ink, 0.0).astype(np.float32), out=heatmap)
+        verdicts.append(VignetteVerdict(UNKNOWN_LABEL, box, 0.0, 1.0, True, unknown=True))
+    return verdicts

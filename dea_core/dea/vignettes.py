@@ -1,0 +1,97 @@
+"""What the decoder must reproduce, and how far a vignette is from its reconstruction.
+
+Target: the vignette's box resampled to the decoder's size (RoIAlign on the picture itself, so the
+target and the features see exactly the same box), grey for the FC decoder, colour for the deconv
+one, with paper brought to 1 and the darkest ink to 0 per vignette: another copy's paper tint,
+lighter inking or scanner contrast then changes nothing the decoder has to learn.
+
+Error: the reconstruction may sit a pixel or two off the observed vignette (the detector's box is
+not pixel-exact), so the reconstruction is shifted by up to `MAX_SHIFT` pixels to where it fits
+best before the per-pixel error is taken; the error map is then smoothed (a change is a patch of
+wrong ink, not isolated pixels) and the vignette's anomaly score is the mean of its worst
+`TOP_SHARE` of pixels: a crack or a broken-off corner covers a few per cent of a vignette, and a
+mean over the whole box would drown it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import torch
+import torch.nn.functional as F
+
+from dea_core.dea.roi_align import roi_align
+from dea_core.detection.model import IMAGE_MEAN, IMAGE_STD
+
+PAPER_QUANTILE: Final = 0.9
+INK_QUANTILE: Final = 0.02
+MAX_SHIFT: Final = 2  # pixels of the decoder's grid
+SMOOTHING: Final = 1.5  # Gaussian sigma of the error map, pixels of the decoder's grid
+TOP_SHARE: Final = 0.03
+_LUMA: Final = (0.299, 0.587, 0.114)
+
+
+def unnormalise(images: torch.Tensor) -> torch.Tensor:
+    """Network input (B, 3, H, W) back to RGB in [0, 1]."""
+    mean = torch.tensor(IMAGE_MEAN, device=images.device)[:, None, None]
+    std = torch.tensor(IMAGE_STD, device=images.device)[:, None, None]
+    return (images * std + mean).clamp(0.0, 1.0)
+
+
+def vignette_targets(images: torch.Tensor, rois: torch.Tensor, shape: tuple[int, int, int]) -> torch.Tensor:
+    """The boxes of the network input `images` (B, 3, H, W) as decoder targets (n, *shape), paper 1, ink 0.
+
+    rois: (n, 5) = (image index, x0, y0, x1, y1) in input pixels; shape: (1 or 3, h, w).
+    """
+    channels, height, width = shape
+    crops = roi_align(unnormalise(images), rois, (height, width), sampling_ratio=2, aligned=True)
+    if channels == 1:
+        crops = grey(crops)
+    return paper_normalised(crops)
+
+
+def grey(pictures: torch.Tensor) -> torch.Tensor:
+    """(n, 3, h, w) RGB -> (n, 1, h, w) luminance; grey input is returned as it is."""
+    if pictures.shape[1] == 1:
+        return pictures
+    weights = torch.tensor(_LUMA, device=pictures.device, dtype=pictures.dtype)[None, :, None, None]
+    return (pictures * weights).sum(dim=1, keepdim=True)
+
+
+def paper_normalised(pictures: torch.Tensor) -> torch.Tensor:
+    """(n, C, h, w) in [0, 1] with each picture's paper level to 1 and ink level to 0 (from its luminance)."""
+    luminance = grey(pictures).flatten(1)
+    paper = torch.quantile(luminance, PAPER_QUANTILE, dim=1)[:, None, None, None]
+    ink = torch.quantile(luminance, INK_QUANTILE, dim=1)[:, None, None, None]
+    return ((pictures - ink) / (paper - ink).clamp(min=0.05)).clamp(0.0, 1.0)
+
+
+def error_maps(reconstructed: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+    """Per-pixel error (n, h, w) in [0, 1] between reconstructions and targets (n, C, h, w), best shift first."""
+    recon, seen = grey(reconstructed), grey(observed)
+    best = _best_shifts(recon, seen)
+    shifted = torch.stack([torch.roll(r, shifts=s, dims=(1, 2)) for r, s in zip(recon, best)])
+    return _smooth((shifted - seen).abs())[:, 0]
+
+
+def anomaly_scores(errors: torch.Tensor) -> torch.Tensor:
+    """(n, h, w) error maps -> (n,) scores: the mean of each map's worst TOP_SHARE of pixels."""
+    flat = errors.flatten(1)
+    count = max(1, round(flat.shape[1] * TOP_SHARE))
+    return flat.topk(count, dim=1).values.mean(dim=1)
+
+
+def _best_shifts(recon: torch.Tensor, seen: torch.Tensor) -> list[tuple[int, int]]:
+    shifts = [(dy, dx) for dy in range(-MAX_SHIFT, MAX_SHIFT + 1) for dx in range(-MAX_SHIFT, MAX_SHIFT + 1)]
+    errors = torch.stack([(torch.roll(recon, shifts=s, dims=(2, 3)) - seen).abs().mean(dim=(1, 2, 3))
+                          for s in shifts], dim=1)
+    return [shifts[i] for i in errors.argmin(dim=1).tolist()]
+
+
+def _smooth(maps: torch.Tensor) -> torch.Tensor:
+    radius = int(3 * SMOOTHING)
+    offsets = torch.arange(-radius, radius + 1, device=maps.device, dtype=maps.dtype)
+    kernel = torch.exp(-(offsets**2) / (2 * SMOOTHING**2))
+    kernel = kernel / kernel.sum()
+    maps = F.conv2d(F.pad(maps, (radius, radius, 0, 0), mode="replicate"), kernel.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(maps, (0, 0, radius, radius), mode="replicate"), kernel.view(1, 1, -1, 1))
