@@ -67,8 +67,6 @@ class Actions:
     zoom_out: QAction
     fit: QAction
     actual_size: QAction
-    train: QAction
-    detect: QAction
     shortcuts: QAction
     guide: QAction
 
@@ -125,10 +123,6 @@ def build_actions(window) -> Actions:
         fit=make_action(w, "&Fit Page", w.page_view.fit, ("Ctrl+0", "F"), "Show the whole page"),
         actual_size=make_action(w, "&Actual Pixels", w.page_view.actual_size, ("Ctrl+1",),
                                 "One screen pixel per page pixel"),
-        train=make_action(w, "&Train Detector...", w.training_not_available,
-                          tip="Train an ornament detector on the saved pages (not available yet)"),
-        detect=make_action(w, "&Detect with Trained Model...", w.training_not_available,
-                           tip="Find ornaments with a trained detector (not available yet)"),
         shortcuts=make_action(w, "&Keyboard Shortcuts", w.show_shortcuts, (QKeySequence.HelpContents,)),
         guide=make_action(w, "AutoLabelme &Guide", w.open_guide, tip="Open the user guide"),
     )

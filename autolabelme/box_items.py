@@ -17,6 +17,8 @@ from dea_core.matching.result import Match
 TEMPLATE_COLOUR = QColor(160, 0, 170)
 REJECTED_COLOUR = QColor(120, 120, 120)
 SELECTED_COLOUR = QColor(255, 200, 0)
+SUGGESTION_COLOUR = QColor(255, 120, 0)
+ANOMALY_COLOUR = QColor(200, 0, 0)
 # A box narrower than this on screen shows no tag: the tags of a zoomed-out row would cover the page.
 MIN_TAGGED_WIDTH = 30.0
 
@@ -27,6 +29,8 @@ class BoxStyle(Enum):
     ADDED = "added"
     TEMPLATE = "template"  # a template box of the current label
     OTHER_TEMPLATE = "other template"  # a template box of another label
+    SUGGESTED = "suggested"  # found by the detector, not accepted yet
+    FLAGGED = "flagged"  # the DEA says it differs from what it learnt
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,14 @@ class BoxItem(QGraphicsPolygonItem):
         style = self.spec.style
         pen = QPen(self.spec.colour, self.line_width + (1.5 if selected else 0.0))
         pen.setCosmetic(True)
-        if style in (BoxStyle.REJECTED, BoxStyle.OTHER_TEMPLATE):
+        if style in (BoxStyle.REJECTED, BoxStyle.OTHER_TEMPLATE, BoxStyle.SUGGESTED):
             pen.setStyle(Qt.DashLine)
         elif style is BoxStyle.TEMPLATE:
             pen.setStyle(Qt.DashDotLine)
         self.setPen(pen)
         fill = QColor(SELECTED_COLOUR if selected else self.spec.colour)
-        fill.setAlpha(70 if selected else (30 if style is BoxStyle.REJECTED else 0))
+        fill.setAlpha(70 if selected else (30 if style in (BoxStyle.REJECTED, BoxStyle.SUGGESTED, BoxStyle.FLAGGED)
+                                           else 0))
         self.setBrush(QBrush(fill) if fill.alpha() else QBrush(Qt.NoBrush))
         self.setZValue(10 if selected else {BoxStyle.OTHER_TEMPLATE: 1, BoxStyle.TEMPLATE: 3}.get(style, 2))
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autolabelme.anomaly_review import PageScores
 from dea_core.io.images import read_image
 from dea_core.io.label_notes import write_label_notes
 from dea_core.io.labelme_json import (
@@ -30,7 +31,8 @@ class PageDocument:
 
     source: the file that was opened (a LabelMe JSON or a picture); json_path: where Save JSON
     writes without asking (None: ask); base: the LabelMe file holding the shapes this window
-    does not edit (polygons, points...), written back unchanged.
+    does not edit (polygons, points...), written back unchanged. scores: the DEA's verdicts on
+    the page, saved with it (anomaly_review.py).
     """
 
     source: Path
@@ -40,6 +42,7 @@ class PageDocument:
     review: PageReview
     matcher: PageMatcher
     recovered: bool = False
+    scores: PageScores | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> PageDocument:
@@ -55,7 +58,7 @@ class PageDocument:
             beside = path.with_suffix(".json")
             json_path = None if beside.exists() else beside
         review, base = review_from_label_file(label_file)
-        return cls(path, json_path, base, image, review, PageMatcher(image))
+        return cls(path, json_path, base, image, review, PageMatcher(image), scores=PageScores.read(label_file))
 
     @classmethod
     def recover(cls, autosaved: Path, source: Path, json_path: Path | None) -> PageDocument:
@@ -82,8 +85,10 @@ class PageDocument:
         return self.base.image_file()
 
     def label_file(self) -> LabelFile:
-        """The page as LabelMe JSON: the other shapes, every template and every accepted box."""
-        return review_to_label_file(self.base, self.review)
+        """The page as LabelMe JSON: the other shapes, every template and every accepted box, and the
+        DEA's verdicts when the page was scored."""
+        label_file = review_to_label_file(self.base, self.review)
+        return label_file if self.scores is None else self.scores.annotate(label_file)
 
     def save_json(self, path: str | os.PathLike[str]) -> Path:
         """Write the LabelMe JSON atomically (and the label notes beside it); the new save target."""

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from dea_core.matching.review import PageReview
 
 NOT_MATCHED = "-"
+MARK_COLUMN = 3
+MARK_COLOUR = QColor(200, 0, 0)
 
 
 class LabelList(QTreeWidget):
-    """One row per label: name, accepted boxes, note. Choosing a row makes it the current label."""
+    """One row per label: name, accepted boxes, note, and the DEA's mark when the page was scored.
+    Choosing a row makes it the current label."""
 
     labelChosen = pyqtSignal(str)
     renameRequested = pyqtSignal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setColumnCount(3)
-        self.setHeaderLabels(["Label", "Boxes", "Note"])
+        self.setColumnCount(4)
+        self.setHeaderLabels(["Label", "Boxes", "Note", "DEA"])
+        self.setColumnHidden(MARK_COLUMN, True)
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -55,14 +60,37 @@ class LabelList(QTreeWidget):
         finally:
             self._filling = False
 
+    def set_marks(self, marks: dict[str, tuple[str, str]]) -> None:
+        """Red marks (text, explanation) by label, from the DEA; a label the page lacks (an unknown
+        vignette) gets a row of its own. The column shows only while there are marks."""
+        rows = {self.topLevelItem(i).data(0, Qt.UserRole): self.topLevelItem(i)
+                for i in range(self.topLevelItemCount())}
+        for label, (text, tip) in marks.items():
+            item = rows.get(label)
+            if item is None:
+                item = QTreeWidgetItem([label, "", ""])
+                item.setData(0, Qt.UserRole, label)
+                item.setForeground(0, MARK_COLOUR)
+                self.addTopLevelItem(item)
+            item.setText(MARK_COLUMN, text)
+            item.setToolTip(MARK_COLUMN, tip)
+            item.setForeground(MARK_COLUMN, MARK_COLOUR)
+        self.setColumnHidden(MARK_COLUMN, not marks)
+
+    def mark_of(self, label: str) -> str:
+        return self._row(label).text(MARK_COLUMN)
+
     def labels(self) -> list[str]:
         return [self.topLevelItem(i).data(0, Qt.UserRole) for i in range(self.topLevelItemCount())]
 
     def count_of(self, label: str) -> str:
+        return self._row(label).text(1)
+
+    def _row(self, label: str) -> QTreeWidgetItem:
         for i in range(self.topLevelItemCount()):
             item = self.topLevelItem(i)
             if item.data(0, Qt.UserRole) == label:
-                return item.text(1)
+                return item
         raise KeyError(label)
 
     def _current_changed(self, item: QTreeWidgetItem | None, _previous) -> None:

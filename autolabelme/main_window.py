@@ -41,6 +41,8 @@ from autolabelme.match_worker import MatchThread
 from autolabelme.overview import OverviewView
 from autolabelme.page_view import Mode, PageView
 from autolabelme.settings import AppSettings
+from autolabelme.training_menu import TrainingMixin
+from autolabelme.window_anomalies import AnomalyMixin
 from autolabelme.window_files import PageFilesMixin
 from autolabelme.window_matching import MatchingMixin
 from dea_core.errors import MatchOptionsError
@@ -63,7 +65,7 @@ def default_autosave_folder() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)) / "autosave"
 
 
-class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
+class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMainWindow):
     """Open pages, draw templates, match them, check the boxes, save LabelMe JSON and crops."""
 
     def __init__(self, settings: QSettings | None = None, autosave_folder: Path | None = None,
@@ -85,6 +87,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         self.overview = OverviewView()
         self.label_list = LabelList()
         self.act = build_actions(self)
+        self.init_training()
+        self.init_anomalies()
         self.controls = ControlsPane(self.act)
         self.labelme = LabelmeLauncher(self, labelme_program)
         self._build_layout()
@@ -102,6 +106,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave_now)
         self.autosave_timer.start()
         self.refresh()
+        self.reattach_training()
 
     # layout
     def _build_layout(self) -> None:
@@ -184,7 +189,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         view_menu.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size])
 
         training_menu = bar.addMenu("&Training")
-        training_menu.addActions([a.train, a.detect])
+        self.build_training_menu(training_menu)
+        self.add_anomaly_actions(view_menu)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([a.shortcuts, a.guide])
@@ -272,6 +278,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         review = document.review if document is not None else PageReview()
         carried = self.carried_pages()
         self.label_list.set_labels(review, self.current_label, carried)
+        self.show_anomaly_marks()
         names = review.names()
         position = names.index(entry.label) + 1 if entry is not None else 0
         self.controls.show_label(entry, position, len(names), carried.get(self.current_label or ""),
@@ -301,7 +308,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
                     style, colour, tag = BoxStyle.MATCH, match_colour(item.match), f"{item.match.score:.2f}"
                 key = ("match", entry.label, item.key)
                 specs.append(BoxSpec(key, item.match.quad, colour, style, tag, self.describe_box(key)))
-        return specs
+        return specs + self.suggestion_boxes() + self.anomaly_boxes()
 
     def _overview_boxes(self) -> list[BoxSpec]:
         if self.document is None:
@@ -342,6 +349,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         for action in (a.zoom_in, a.zoom_out, a.fit, a.actual_size):
             action.setEnabled(document is not None)
         a.cancel.setEnabled(busy or self.page_view.mode() is not Mode.BROWSE)
+        self.update_training_actions()
+        self.update_anomaly_actions()
 
     def _update_title(self, *_clean: bool) -> None:
         if self.document is None:
@@ -356,6 +365,10 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
 
     def describe_box(self, key: BoxKey | None) -> str:
         """The status bar's line for a box: label, score and pose, and what a click does."""
+        if key is not None and key[0] == "suggestion":
+            return self.describe_suggestion(key)
+        if key is not None and key[0] == "anomaly":
+            return self.describe_anomaly(key)
         if key is None or self.document is None or key[1] not in self.document.review:
             return ""
         entry = self.document.review.get(key[1])
@@ -424,13 +437,17 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         if key is not None and key[0] == "match":
             self._push(commands.toggle_match(self._review(), key[1], key[2], self.apply_review))
             self._show_box(key)
+        elif key is not None and key[0] == "suggestion":
+            self.accept_suggestion(key)
 
     def delete_selected(self) -> None:
         key = self.page_view.selected()
-        if key is None or self.is_busy():
+        if key is None or self.is_busy() or key[0] == "anomaly":
             return
         kind, label, which = key
-        if kind == "template":
+        if kind == "suggestion":
+            self.reject_suggestion(key)
+        elif kind == "template":
             self._push(commands.delete_template(self._review(), label, which, self.apply_review))
         elif which[0] == "added":
             self._push(commands.delete_added_box(self._review(), label, which[1], self.apply_review))
@@ -510,6 +527,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         self.page_view.select(key)
         if key is not None and key[0] == "match" and not self.is_busy():
             self._push(commands.toggle_match(self._review(), key[1], key[2], self.apply_review))
+        elif key is not None and key[0] == "suggestion":
+            self.accept_suggestion(key)
         self._show_box(key)
 
     def _box_hovered(self, key: BoxKey | None) -> None:
@@ -528,10 +547,6 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
         self.page_view.centerOn(point)
 
     # menus without their own module
-    def training_not_available(self) -> None:
-        show_info(self, "Training", "Training an ornament detector is not available yet: it comes with the "
-                  "DEA work (see the README). The pages you save as LabelMe JSON now are its training data.")
-
     def show_shortcuts(self) -> None:
         rows = []
         for menu in self._menus:
@@ -553,6 +568,9 @@ class MainWindow(PageFilesMixin, MatchingMixin, QMainWindow):
 
     # closing
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_close_training():
+            event.ignore()
+            return
         if self.worker is not None:
             self.worker.cancel()
             self.wait_for_matching()

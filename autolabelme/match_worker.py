@@ -67,6 +67,9 @@ class MatchThread(QThread):
 
     progressed = pyqtSignal(int, int)
     succeeded = pyqtSignal(object)
+    # Subclasses running other engine work (the detector) name it and the errors that mean "cancelled".
+    TASK = "matching"
+    CANCELLED: tuple[type[Exception], ...] = (MatchCancelled,)
     failed = pyqtSignal(str)
     cancelled = pyqtSignal()
 
@@ -84,13 +87,13 @@ class MatchThread(QThread):
     def run(self) -> None:
         try:
             result = self._work(self.progressed.emit, self._stop.is_set)
-        except MatchCancelled:
+        except self.CANCELLED:
             self.cancelled.emit()
         except DeaError as error:
             self.failed.emit(str(error))
         except Exception as error:  # noqa: BLE001  (PyQt aborts on an exception left in run())
             traceback.print_exc()
-            self.failed.emit(f"matching stopped on an unexpected error: {error!r}")
+            self.failed.emit(f"{self.TASK} stopped on an unexpected error: {error!r}")
         else:
             if self._stop.is_set():
                 self.cancelled.emit()

@@ -163,9 +163,3 @@ def test_search_options_and_recent_files_are_remembered(driver, window, page):
     assert second.controls.search_settings() == search
     assert second.settings.recent_files() == [page]
     assert second.settings.last_folder() == page.parent
-
-
-def test_training_menu_says_it_is_not_available_yet(window, dialogs):
-    window.act.train.trigger()
-    [(_, _, text)] = dialogs.of_kind("information")
-    assert "not available yet" in text
