@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/dea_changes.py [--train 160] [--test-genuine 60] [--test-changed 120]
           [--design 0] [--seed 0] [--work /tmp/dea_changes] [--methods NAME ...] [--ae-epochs 30]
+          [--crops 4] [--detector-epochs 12] [--dea-epochs 10] [--dea-lr 1e-3]
 A seeded set of one design of dea_core.synth.composed (genuine printings for training; genuine and
 changed ones for testing, the six change kinds in turn) is written to WORK/train and WORK/test
 with write_change_set (PNG, masks, LabelMe files: what the DEA's detector trains from). Every
@@ -29,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from dea_method import DEAMethod
 
 from dea_core.anomaly.baselines import ConvAutoencoder, MeanOfAligned, default_alignment
 from dea_core.anomaly.heatmaps import overlay_heatmap
@@ -61,6 +63,8 @@ METHODS: dict[str, Callable[[Context], ChangeMethod]] = {
     "mean of aligned (coarse + fine)": lambda c: MeanOfAligned(default_alignment(fine=True),
                                                                name="mean of aligned (coarse + fine)"),
     "conv autoencoder": lambda c: ConvAutoencoder(epochs=c.options.ae_epochs, seed=c.seed),
+    "DEA (deconv decoder)": lambda c: DEAMethod("deconv", c.train_folder, c.options.work / "dea", c.options, c.seed),
+    "DEA (fc decoder)": lambda c: DEAMethod("fc", c.train_folder, c.options.work / "dea", c.options, c.seed),
 }
 
 
@@ -135,6 +139,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/dea_changes"))
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     parser.add_argument("--ae-epochs", type=int, default=30)
+    parser.add_argument("--crops", type=int, default=4, help="DEA: crops per training picture for its dataset")
+    parser.add_argument("--detector-epochs", type=int, default=12, help="DEA: epochs of its detector")
+    parser.add_argument("--dea-epochs", type=int, default=10, help="DEA: epochs of each decoder")
+    parser.add_argument("--dea-lr", type=float, default=1e-3, help="DEA: learning rate of its decoders")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -10,7 +10,6 @@ copied to a temporary folder and the window gets its own settings, so nothing of
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from PyQt5.QtCore import QRectF, QSettings, Qt
 from PyQt5.QtWidgets import QApplication
-from screenshot_support import pause, wait_until
+from screenshot_support import output_folder, pause, wait_until
 
 from autolabelme.main_window import MainWindow
 from autolabelme.search_settings import SearchSettings
@@ -31,10 +30,7 @@ DEMO_SEARCH = SearchSettings(rotation_min=0, rotation_max=270, rotation_step=90,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"))
-    args = parser.parse_args(argv)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = output_folder(__doc__.splitlines()[0], argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as temp:
         temp = Path(temp)
@@ -44,20 +40,20 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(1400, 900)
         window.show()
         app.processEvents()
-        empty = args.output_dir / "autolabelme-empty.png"
+        empty = output_dir / "autolabelme-empty.png"
         window.grab().save(str(empty))
         window.controls.set_search_settings(DEMO_SEARCH)
         if not window.open_path(temp / SAMPLE_PAGE_JSON.name):
             return 1
         app.processEvents()
-        opened = args.output_dir / "autolabelme-opened.png"
+        opened = output_dir / "autolabelme-opened.png"
         window.grab().save(str(opened))
         started = time.perf_counter()
         window.rematch()
         wait_until(app, lambda: not window.is_busy())
         print(f"matched in {time.perf_counter() - started:.2f} s: {window.current_entry().count()} boxes")
         pause(app, 0.2)
-        whole = args.output_dir / "autolabelme.png"
+        whole = output_dir / "autolabelme.png"
         window.grab().save(str(whole))
 
         entry = window.current_entry()
@@ -75,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         window.page_view.select(key)
         window._show_box(key)
         app.processEvents()
-        zoomed = args.output_dir / "autolabelme-zoomed.png"
+        zoomed = output_dir / "autolabelme-zoomed.png"
         window.grab().save(str(zoomed))
         window.undo_stack.setClean()
         window.close()

@@ -10,7 +10,6 @@ user's changes; the pair is read where it is (resources/sample_pair) and nothing
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -18,23 +17,20 @@ from pathlib import Path
 
 from PyQt5.QtCore import QRectF, QSettings, Qt
 from PyQt5.QtWidgets import QApplication
-from screenshot_support import pause, wait_until
+from screenshot_support import output_folder, pause, wait_until
 
 from ransac_gui.main_window import SAMPLE_PAIR, MainWindow
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"))
-    args = parser.parse_args(argv)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = output_folder(__doc__.splitlines()[0], argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as temp:
         window = MainWindow(QSettings(str(Path(temp) / "settings.ini"), QSettings.IniFormat))
         window.resize(1400, 860)
         window.show()
         pause(app, 0.2)
-        window.grab().save(str(args.output_dir / "ransac-gui-empty.png"))
+        window.grab().save(str(output_dir / "ransac-gui-empty.png"))
         if not window.open_folder(SAMPLE_PAIR):
             return 1
         started = time.perf_counter()
@@ -44,18 +40,18 @@ def main(argv: list[str] | None = None) -> int:
               + "; ".join(f"{s.path.name}: {s.describe()}" for s in window.scans.sources))
         window.compare.set_mode("overlay")
         pause(app, 0.3)
-        overlay = args.output_dir / "ransac-gui-overlay.png"
+        overlay = output_dir / "ransac-gui-overlay.png"
         window.grab().save(str(overlay))
         view = window.compare.right_view
         view.fitInView(QRectF(0, 0, 220, 157), Qt.KeepAspectRatio)
         view.auto_fit = False
         view.view_changed.emit()
         pause(app, 0.2)
-        window.grab().save(str(args.output_dir / "ransac-gui-overlay-zoomed.png"))
+        window.grab().save(str(output_dir / "ransac-gui-overlay-zoomed.png"))
         window.compare.set_mode("difference")
         window.compare.right_view.fit()
         pause(app, 0.2)
-        window.grab().save(str(args.output_dir / "ransac-gui-difference.png"))
+        window.grab().save(str(output_dir / "ransac-gui-difference.png"))
         window.unsaved = False
         window.close()
         print(f"wrote {overlay} and its neighbours")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PyQt5.QtWidgets import QApplication
 
@@ -24,3 +26,12 @@ def pause(app: QApplication, seconds: float) -> None:
     while time.monotonic() < end:
         app.processEvents()
         time.sleep(0.01)
+
+
+def output_folder(description: str, argv: list[str] | None) -> Path:
+    """The screenshots' folder from the command line (-o, default demo-output/), created."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"))
+    folder = parser.parse_args(argv).output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -10,14 +10,13 @@ the window gets its own settings, so nothing of the user's changes; the training
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
 from PyQt5.QtCore import QSettings
 from PyQt5.QtWidgets import QApplication
-from screenshot_support import pause, wait_until
+from screenshot_support import output_folder, pause, wait_until
 
 from autolabelme.main_window import MainWindow
 from autolabelme.training_dialogs import TrainDetectorDialog
@@ -29,10 +28,7 @@ EPOCHS_SHOWN = 3  # grab once this many epochs are done
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"))
-    args = parser.parse_args(argv)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = output_folder(__doc__.splitlines()[0], argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as temp:
         temp = Path(temp)
@@ -51,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         dialog.batch.setValue(2)
         dialog.show()
         pause(app, 0.3)
-        dialog_png = args.output_dir / "training-dialog.png"
+        dialog_png = output_dir / "training-dialog.png"
         dialog.grab().save(str(dialog_png))
         dialog.close()
         window.start_training(dialog.spec())
@@ -59,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: len(panel.curve.epochs) >= EPOCHS_SHOWN and len(panel.curve.steps) > EPOCHS_SHOWN * 4,
                    seconds=600)
         pause(app, 0.3)
-        panel_png = args.output_dir / "training-panel.png"
+        panel_png = output_dir / "training-panel.png"
         window.grab().save(str(panel_png))
         window.stop_training()
         wait_until(app, lambda: not window.training.is_running(), seconds=120)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
-from dea_core.cli.detection_commands import EXIT_INTERRUPTED
+from dea_core.cli.detection_commands import EXIT_HELP, EXIT_INTERRUPTED
 from dea_core.cli.progress import ProgressBar
-from dea_core.cli.training_progress import PROGRESS_KINDS, run_training
+from dea_core.cli.training_progress import add_run_arguments, run_training
 from dea_core.dea.model import DECODERS, DEAConfig
 from dea_core.dea.results import output_paths, write_scored
 from dea_core.dea.scoring import AnomalyScorer
@@ -23,8 +23,6 @@ from dea_core.io.labelme_json import IMAGE_SUFFIXES
 from dea_core.io.pages import page_image_path, read_page
 from dea_core.training.distributed import Launch
 
-_EXIT = ("exit status: 0 done; 1 bad input or options (one line says which file and why); 2 wrong command line; "
-         "130 interrupted")
 _TRAIN = DEATrainConfig()
 
 
@@ -49,7 +47,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-dea", help="train the anomaly model (DEA) over a trained detector", description=TRAIN_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_EXIT + "\n\nexamples:\n  dea train-dea ornaments-dataset --detector detector.pt -o dea.pt\n"
+        epilog=EXIT_HELP + "\n\nexamples:\n  dea train-dea ornaments-dataset --detector detector.pt -o dea.pt\n"
                "  dea train-dea ornaments-dataset --detector detector.pt -o dea.pt --decoder deconv --epochs 40\n"
                "  dea train-dea ornaments-dataset --resume dea.pt --epochs 60\n")
     parser.add_argument("dataset", type=Path, metavar="DATASET", help="folder written by `dea prepare`")
@@ -60,10 +58,6 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--decoder", choices=DECODERS, default="fc",
                         help="fc: redraws each vignette as 128 x 128 grey (the DEA paper); deconv: as 64 x 64 "
                              "colour, a smaller network (the internship report) (default fc)")
-    parser.add_argument("--epochs", type=int, default=_TRAIN.epochs,
-                        help=f"passes over the training crops (default {_TRAIN.epochs}); with --resume, the new total")
-    parser.add_argument("--batch-size", type=int, default=_TRAIN.batch_size,
-                        help=f"crops per step (default {_TRAIN.batch_size}; lower it if memory runs out)")
     parser.add_argument("--lr", type=float, default=_TRAIN.learning_rate,
                         help=f"learning rate of Adam (default {_TRAIN.learning_rate:g})")
     parser.add_argument("--fine-tune-detector", action="store_true",
@@ -71,14 +65,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--false-alarms", type=float, default=_TRAIN.false_alarm_rate, metavar="RATE",
                         help=f"share of genuine vignettes allowed to raise an alarm, 0.01 = 1%% (default "
                              f"{_TRAIN.false_alarm_rate:g}); lower it for fewer false alarms and fewer changes found")
-    parser.add_argument("--seed", type=int, default=_TRAIN.seed, help="same seed, same run (default 0)")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="where to train (default auto)")
-    parser.add_argument("--resume", type=Path, metavar="DEA.pt", help="continue training this model file")
-    parser.add_argument("--overwrite", action="store_true", help="replace DEA.pt if it exists")
-    parser.add_argument("--progress", choices=PROGRESS_KINDS, default="bar",
-                        help="bar: a progress bar on the terminal (default); json: one JSON object per line on "
-                             "stdout, for programs following the run")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_run_arguments(parser, _TRAIN.epochs, _TRAIN.batch_size, _TRAIN.seed, "DEA.pt")
     parser.set_defaults(run=run_train_dea)
 
 
@@ -125,7 +112,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score", help="flag changed or unknown vignettes on pages with a trained DEA",
         description=SCORE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_EXIT + "\n\nexamples:\n  dea score book/*.jpg --model dea.pt -o verdicts/\n"
+        epilog=EXIT_HELP + "\n\nexamples:\n  dea score book/*.jpg --model dea.pt -o verdicts/\n"
                "  dea score scans/ --model dea.pt -o verdicts/ --shard ${SLURM_ARRAY_TASK_ID}/"
                "${SLURM_ARRAY_TASK_COUNT}\n")
     parser.add_argument("pages", nargs="+", type=Path, metavar="PAGE_OR_CROP",

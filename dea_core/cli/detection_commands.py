@@ -9,7 +9,7 @@ from pathlib import Path
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
 from dea_core.cli.progress import ProgressBar
-from dea_core.cli.training_progress import PROGRESS_KINDS, run_training
+from dea_core.cli.training_progress import add_run_arguments, run_training
 from dea_core.detection.assess import evaluate_on_crops, evaluate_on_pages
 from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.dataset import MANIFEST, PrepareOptions, load_dataset, prepare_dataset
@@ -28,7 +28,7 @@ from dea_core.io.pages import page_image_path, read_page
 EXIT_INTERRUPTED = 130
 _DEFAULTS = PrepareOptions()
 _TRAIN = TrainConfig()
-_EXIT = "exit status: 0 done; 1 bad input or options (one line says which file and why); 2 wrong command " \
+EXIT_HELP = "exit status: 0 done; 1 bad input or options (one line says which file and why); 2 wrong command " \
         "line; 130 interrupted."
 
 
@@ -56,7 +56,7 @@ def add_prepare_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "prepare", help="cut boxed LabelMe pages into training crops for the detector",
         description=PREPARE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_EXIT + "\n\nexample:\n  dea prepare matched/*.json -o ornaments-dataset --crops 100\n")
+        epilog=EXIT_HELP + "\n\nexample:\n  dea prepare matched/*.json -o ornaments-dataset --crops 100\n")
     parser.add_argument("pages", nargs="+", type=Path, metavar="PAGE.json|FOLDER",
                         help="LabelMe files, or folders whose .json files are all used")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DATASET",
@@ -125,15 +125,11 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train-detector", help="train the ornament detector on a prepared dataset",
         description=TRAIN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_EXIT + "\n\nexamples:\n  dea train-detector ornaments-dataset -o detector.pt --loss diou --epochs 40\n"
+        epilog=EXIT_HELP + "\n\nexamples:\n  dea train-detector ornaments-dataset -o detector.pt --loss diou --epochs 40\n"
                "  dea train-detector ornaments-dataset -o detector.pt --resume detector.pt --epochs 60\n")
     parser.add_argument("dataset", type=Path, metavar="DATASET", help="folder written by `dea prepare`")
     parser.add_argument("-o", "--output", type=Path, metavar="MODEL.pt",
                         help="model file to write (default: the --resume file)")
-    parser.add_argument("--epochs", type=int, default=_TRAIN.epochs,
-                        help=f"passes over the training crops (default {_TRAIN.epochs}); with --resume, the new total")
-    parser.add_argument("--batch-size", type=int, default=_TRAIN.batch_size,
-                        help=f"crops per step (default {_TRAIN.batch_size}; lower it if memory runs out)")
     parser.add_argument("--loss", choices=LOSS_KINDS, default=_TRAIN.loss,
                         help="how box errors are measured: smooth_l1 on offsets (the original SSD) or an IoU loss "
                              f"on the boxes; diou gives the tightest boxes in the report (default {_TRAIN.loss})")
@@ -151,18 +147,11 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--vgg-weights", type=Path, metavar="FILE",
                         help="start the vgg16 backbone from these ImageNet weights (a torchvision vgg16 "
                              "state_dict, or the SSD ports' vgg16_reducedfc.pth)")
-    parser.add_argument("--resume", type=Path, metavar="MODEL.pt", help="continue training this model file")
     parser.add_argument("--no-mirror", action="store_true",
                         help="do not mirror crops left-right while training (mirroring is on by default: a "
                              "mirrored ornament keeps its class)")
-    parser.add_argument("--seed", type=int, default=_TRAIN.seed, help="same seed, same run (default 0)")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="where to train (default auto)")
     parser.add_argument("--workers", type=int, default=0, help="processes loading crops (default 0: none)")
-    parser.add_argument("--overwrite", action="store_true", help="replace MODEL.pt if it exists")
-    parser.add_argument("--progress", choices=PROGRESS_KINDS, default="bar",
-                        help="bar: a progress bar on the terminal (default); json: one JSON object per line on "
-                             "stdout (step, epoch, done, cancelled, error records), for programs following the run")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_run_arguments(parser, _TRAIN.epochs, _TRAIN.batch_size, _TRAIN.seed, "MODEL.pt")
     parser.set_defaults(run=run_train)
 
 
@@ -199,7 +188,7 @@ def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "detect", help="find ornaments on pages with a trained detector", description=DETECT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_EXIT + " A page that fails gives exit status 1 once the others are done.\n\nexamples:\n"
+        epilog=EXIT_HELP + " A page that fails gives exit status 1 once the others are done.\n\nexamples:\n"
                "  dea detect detector.pt scans/*.jpg -o found/ --threshold 0.6\n"
                "  dea detect detector.pt scans/ -o found/ --shard ${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}\n")
     parser.add_argument("model", type=Path, metavar="MODEL.pt", help="model file from `dea train-detector`")
@@ -264,7 +253,7 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="measure a detector's average precision", description=EVALUATE_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_EXIT + "\n\nexamples:\n  dea evaluate detector.pt ornaments-dataset\n"
+        epilog=EXIT_HELP + "\n\nexamples:\n  dea evaluate detector.pt ornaments-dataset\n"
                "  dea evaluate detector.pt checked/*.json --json scores.json\n")
     parser.add_argument("model", type=Path, metavar="MODEL.pt", help="model file from `dea train-detector`")
     parser.add_argument("data", nargs="+", type=Path, metavar="DATASET|PAGE.json",

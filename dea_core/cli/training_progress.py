@@ -27,6 +27,7 @@ from typing import Any, Final, Self, TextIO
 
 from tqdm import tqdm
 
+from dea_core.detection.device import DEVICES
 from dea_core.detection.errors import DatasetError, TrainingCancelled
 from dea_core.errors import DeaError
 from dea_core.training.distributed import Launch
@@ -214,3 +215,21 @@ def _check_output(output: Path | None, args: Any) -> None:
         raise DatasetError("give the model file to write with -o MODEL.pt")
     if output.exists() and not args.overwrite and (args.resume is None or output.resolve() != args.resume.resolve()):
         raise DatasetError(f"{output}: already exists; choose another name, pass --overwrite, or --resume it")
+
+
+def add_run_arguments(parser: Any, epochs: int, batch_size: int, seed: int, model_file: str) -> None:
+    """The options every training command takes, with the same words: how long, how much at once,
+    the seed, the device, the model file to resume or replace, and how progress is shown."""
+    parser.add_argument("--epochs", type=int, default=epochs,
+                        help=f"passes over the training crops (default {epochs}); with --resume, the new total")
+    parser.add_argument("--batch-size", type=int, default=batch_size,
+                        help=f"crops per step, over all processes under torchrun (default {batch_size}; lower it "
+                             "if memory runs out)")
+    parser.add_argument("--seed", type=int, default=seed, help=f"same seed, same run (default {seed})")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where to train (default auto)")
+    parser.add_argument("--resume", type=Path, metavar=model_file, help="continue training this model file")
+    parser.add_argument("--overwrite", action="store_true", help=f"replace {model_file} if it exists")
+    parser.add_argument("--progress", choices=PROGRESS_KINDS, default="bar",
+                        help="bar: a progress bar on the terminal (default); json: one JSON object per line on "
+                             "stdout (step, epoch, done, cancelled, error records), for programs following the run")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -19,7 +19,6 @@ whole batch, rank 0 alone validates, calibrates, reports progress and writes the
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -38,8 +37,9 @@ from dea_core.detection.errors import CheckpointError, DetectionOptionsError, Tr
 from dea_core.detection.losses import multibox_loss
 from dea_core.detection.model import INPUT_SIZE, SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
-from dea_core.detection.training import TrainProgress, data_settings
+from dea_core.detection.training import data_settings
 from dea_core.training.distributed import Distributed, distributed
+from dea_core.training.progress import StepClock, TrainProgress
 
 CHECKPOINT_KIND: Final = "dea-autoencoder-checkpoint"
 DEFAULT_FALSE_ALARM_RATE: Final = 0.01
@@ -162,8 +162,7 @@ class _Trainer:
 
     def run(self, path: Path, progress: ProgressCallback | None, cancel: Callable[[], bool] | None) -> DEATrainResult:
         config, state, dist = self.config, self.state, self.dist
-        steps = len(self._epoch_batches(0))
-        start, done_at_start = time.monotonic(), state.epoch * steps + state.step
+        clock = StepClock(config.epochs, len(self._epoch_batches(0)), state.epoch, state.step)
         while state.epoch < config.epochs:
             self.train_set.set_epoch(state.epoch)
             self._train_mode()
@@ -175,11 +174,7 @@ class _Trainer:
                 state.loss_sum += self._step(batch)
                 state.step = batch_index + 1
                 if progress is not None and dist.is_main:
-                    elapsed = time.monotonic() - start
-                    done = state.epoch * steps + state.step - done_at_start
-                    left = config.epochs * steps - state.epoch * steps - state.step
-                    progress(TrainProgress(state.epoch, config.epochs, state.step, steps, state.loss_sum / state.step,
-                                           config.learning_rate, elapsed, elapsed / max(done, 1) * left))
+                    progress(clock.progress(state.epoch, state.step, state.loss_sum / state.step, config.learning_rate))
             self._end_epoch()
             self._save(path, None)
         state.finished = True

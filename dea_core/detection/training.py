@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -39,6 +38,7 @@ from dea_core.detection.model import SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
 from dea_core.detection.vgg_weights import load_vgg16_weights
 from dea_core.training.distributed import Distributed, distributed
+from dea_core.training.progress import StepClock, TrainProgress
 
 DEFAULT_LEARNING_RATE: Final = 1e-4
 VAL_AP_THRESHOLDS: Final = (0.5, 0.75)  # history keys val_ap50, val_ap75
@@ -67,24 +67,6 @@ class TrainConfig:
             raise DetectionOptionsError(f"unknown box loss {self.loss!r}; choose one of {', '.join(LOSS_KINDS)}")
         if self.epochs < 1 or self.batch_size < 1 or not self.learning_rate > 0:
             raise DetectionOptionsError("epochs and batch size must be at least 1, the learning rate positive")
-
-
-@dataclass
-class TrainProgress:
-    """What the progress callback receives after every step."""
-
-    epoch: int  # from 0
-    epochs: int
-    step: int  # steps done in this epoch
-    steps_per_epoch: int
-    loss: float  # mean training loss of this epoch so far
-    learning_rate: float
-    elapsed_s: float
-    eta_s: float
-
-    @property
-    def fraction(self) -> float:
-        return (self.epoch * self.steps_per_epoch + self.step) / max(1, self.epochs * self.steps_per_epoch)
 
 
 @dataclass
@@ -178,8 +160,7 @@ class _Trainer:
     def run(self, checkpoint_path: Path, progress: ProgressCallback | None,
             cancel: Callable[[], bool] | None) -> TrainResult:
         config, state, dist = self.config, self.state, self.dist
-        steps = len(self._epoch_batches(0))
-        start, done_at_start = time.monotonic(), state.epoch * steps + state.step
+        clock = StepClock(config.epochs, len(self._epoch_batches(0)), state.epoch, state.step)
         while state.epoch < config.epochs:
             self.train_set.set_epoch(state.epoch)
             self.network.train()
@@ -192,11 +173,7 @@ class _Trainer:
                 state.loss_sum += self._step(batch)
                 state.step = batch_index + 1
                 if progress is not None and dist.is_main:
-                    elapsed = time.monotonic() - start
-                    done = state.epoch * steps + state.step - done_at_start
-                    left = config.epochs * steps - state.epoch * steps - state.step
-                    progress(TrainProgress(state.epoch, config.epochs, state.step, steps, state.loss_sum / state.step,
-                                           state.learning_rate, elapsed, elapsed / max(done, 1) * left))
+                    progress(clock.progress(state.epoch, state.step, state.loss_sum / state.step, state.learning_rate))
             self._end_epoch()
             self._save(checkpoint_path)
         state.finished = True
