@@ -35,6 +35,7 @@ from dea_core.detection.device import resolve_device
 from dea_core.detection.errors import CheckpointError, DetectionCancelled
 from dea_core.detection.inference import SCORE_THRESHOLD, Detection, Detector
 from dea_core.detection.model import INPUT_SIZE
+from dea_core.detection.nms import nms
 from dea_core.detection.transforms import image_to_tensor
 
 UNKNOWN_LABEL: Final = "unknown vignette"
@@ -43,6 +44,7 @@ _UNKNOWN_MIN_AREA: Final = 0.25  # share of the median vignette's area
 _BAND_REACH: Final = 1.5  # vignettes the ornament's band reaches beyond its end ones
 _SMALLEST_UNKNOWN: Final = 64  # pixels: below this, a blob is a speck, whatever the vignettes' size
 _BATCH: Final = 8
+VIGNETTE_OVERLAP: Final = 0.5
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,8 @@ class AnomalyScorer:
     def score_image(self, image: np.ndarray, progress: Callable[[int, int], None] | None = None,
                     cancel: Callable[[], bool] | None = None, score_threshold: float = SCORE_THRESHOLD) -> ScoredImage:
         """Check every vignette of a BGR uint8 page or crop (H, W, 3)."""
-        return self.score_detections(image, self.detector.detect_page(image, score_threshold, cancel=cancel),
-                                     progress, cancel)
+        detections = one_box_per_vignette(self.detector.detect_page(image, score_threshold, cancel=cancel))
+        return self.score_detections(image, detections, progress, cancel)
 
     @torch.no_grad()
     def score_detections(self, image: np.ndarray, detections: list[Detection],
@@ -143,6 +145,17 @@ class AnomalyScorer:
         scale = INPUT_SIZE / size
         roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
         return cv2.resize(window, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA), roi
+
+
+def one_box_per_vignette(detections: list[Detection]) -> list[Detection]:
+    """The detector suppresses overlapping boxes class by class; a vignette it half-recognises (a
+    foreign or re-cut one) may keep a box in two classes. Vignettes of an ornament do not overlap,
+    so of boxes overlapping by more than VIGNETTE_OVERLAP only the most confident stays."""
+    if len(detections) < 2:
+        return detections
+    boxes = torch.tensor([d.box for d in detections], dtype=torch.float32)
+    keep = nms(boxes, torch.tensor([d.score for d in detections]), VIGNETTE_OVERLAP)
+    return [detections[i] for i in sorted(keep.tolist())]
 
 
 def paper_padded_window(image: np.ndarray, left: int, top: int, size: int) -> np.ndarray:

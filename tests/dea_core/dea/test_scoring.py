@@ -14,6 +14,7 @@ from dea_core.dea.scoring import (
     AnomalyScorer,
     ScoredImage,
     VignetteVerdict,
+    one_box_per_vignette,
     ornament_region,
     paste_max,
     unknown_vignettes,
@@ -110,3 +111,9 @@ def test_results_open_in_labelme_with_the_verdicts(tmp_path, labelme_reader):
     theirs = labelme_reader(str(paths["json"]))
     assert [s["label"] for s in theirs.shapes] == ["tulip", UNKNOWN_LABEL]
     assert json.loads(paths["json"].read_text())["shapes"][0]["flags"] == {"anomaly": True}
+
+
+def test_a_vignette_found_in_two_classes_keeps_its_most_confident_box():
+    found = [Detection("tulip", 0.6, (10.0, 10.0, 50.0, 50.0)), Detection("rosette", 0.8, (12.0, 11.0, 51.0, 50.0)),
+             Detection("tulip", 0.9, (60.0, 10.0, 100.0, 50.0))]
+    assert one_box_per_vignette(found) == found[1:]
