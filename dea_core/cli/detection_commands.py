@@ -21,6 +21,7 @@ from dea_core.detection.model import BACKBONES
 from dea_core.detection.priors import LAYOUTS
 from dea_core.detection.results import write_detections
 from dea_core.detection.training import TrainConfig, train_detector
+from dea_core.detection.vignette_pages import write_vignette_pages
 from dea_core.io import atomic_write_text
 from dea_core.io.labelme_json import IMAGE_SUFFIXES
 from dea_core.io.pages import page_image_path, read_page
@@ -57,10 +58,14 @@ def add_prepare_parser(subparsers: argparse._SubParsersAction) -> None:
         "prepare", help="cut boxed LabelMe pages into training crops for the detector",
         description=PREPARE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_HELP + "\n\nexample:\n  dea prepare matched/*.json -o ornaments-dataset --crops 100\n")
-    parser.add_argument("pages", nargs="+", type=Path, metavar="PAGE.json|FOLDER",
+    parser.add_argument("pages", nargs="*", type=Path, metavar="PAGE.json|FOLDER",
                         help="LabelMe files, or folders whose .json files are all used")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="DATASET",
                         help="folder to write the dataset into (created if missing)")
+    parser.add_argument("--vignettes", type=Path, action="append", default=[], metavar="CROPS",
+                        help="also learn from a folder of vignette crops, one subfolder per label (what `dea "
+                             "match --save-crops` and AutoLabelme's Save Images write); the crops of each source "
+                             "page are set on a page of their own in DATASET/vignette-pages (repeatable)")
     parser.add_argument("--crops", type=int, default=_DEFAULTS.crops_per_page, metavar="N",
                         help=f"random crops cut from each page (default {_DEFAULTS.crops_per_page})")
     parser.add_argument("--crop-size", type=int, default=_DEFAULTS.crop_size, metavar="PIXELS",
@@ -84,7 +89,13 @@ def add_prepare_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_prepare(args: argparse.Namespace) -> int:
     options = PrepareOptions(crops_per_page=args.crops, crop_size=args.crop_size, image_size=args.size,
                              min_visible=args.min_visible, val_fraction=args.val_fraction, seed=args.seed)
-    pages = _label_files(args.pages)
+    if not args.pages and not args.vignettes:
+        raise DatasetError("give LabelMe pages, folders of them, or --vignettes CROPS")
+    if (args.output / MANIFEST).exists() and not args.overwrite:
+        raise DatasetError(f"{args.output}: already holds a prepared dataset; choose another folder or pass --overwrite")
+    pages = _label_files(args.pages) if args.pages else []
+    for crops in args.vignettes:
+        pages += write_vignette_pages(crops, args.output / "vignette-pages" / crops.resolve().name)
     with ProgressBar("cutting crops", enabled=not args.quiet) as bar:
         dataset = prepare_dataset(pages, args.output, options, args.labels, args.overwrite, progress=bar.update)
     for split in ("train", "val"):
