@@ -36,6 +36,7 @@ from dea_core.alignment.products import (
 )
 from dea_core.errors import DeaError
 from dea_core.io.atomic import atomic_write_bytes, atomic_write_text
+from dea_core.io.folders import prepare_folder
 from dea_core.io.images import encode_png, image_size, read_image
 from dea_core.io.labelme_json import LabelFile, load_label_file, new_label_file, save_label_file
 
@@ -97,16 +98,6 @@ def output_names(paths: Sequence[Path]) -> list[str]:
     """A file-name base per source: its stem, or stem_extension where two sources share a stem."""
     stems = [p.stem for p in paths]
     return [p.stem if stems.count(p.stem) == 1 else f"{p.stem}_{p.suffix.lstrip('.')}" for p in paths]
-
-
-def prepare_folder(out_dir: Path) -> None:
-    """Create the output folder, or say clearly why it cannot be one."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise DeaError(f"{out_dir}: exists and is not a folder; choose an output folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DeaError(f"{out_dir}: cannot create the output folder ({error.strerror or error})") from error
 
 
 def write_pair(outcome: PairOutcome, source_path: Path, base: Path, labels: LabelFile | None,

@@ -18,7 +18,6 @@ from dea_core.alignment.annotations import to_source
 from dea_core.alignment.job import (
     AlignReport,
     output_names,
-    prepare_folder,
     summary_entry,
     write_pair,
     write_set,
@@ -28,6 +27,7 @@ from dea_core.alignment.mapping import inside_source
 from dea_core.alignment.pipeline import PairOutcome
 from dea_core.alignment.quality import AlignmentQuality
 from dea_core.errors import DeaError
+from dea_core.io.folders import prepare_folder
 from dea_core.io.images import image_size, read_image
 from dea_core.io.labelme_json import LabelFile, new_label_file, save_label_file
 

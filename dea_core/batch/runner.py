@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dea_core.batch.errors import BatchError
 from dea_core.batch.shards import ALL, Shard, shard_inputs
 from dea_core.batch.summary import (
     FAILED,
@@ -26,6 +25,7 @@ from dea_core.batch.summary import (
     write_shard_summary,
 )
 from dea_core.errors import DeaError
+from dea_core.io.folders import prepare_folder
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,3 @@ def _message(path: Path, error: Exception) -> str:
     if isinstance(error, DeaError):
         return str(error)
     return f"{path}: unexpected {type(error).__name__}: {error}"
-
-
-def prepare_folder(out_dir: Path) -> None:
-    """Create an output folder, or say clearly why it cannot be one."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise BatchError(f"{out_dir}: is a file; give a folder for the results")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise BatchError(f"{out_dir}: cannot create the output folder ({error.strerror or error})") from error
