@@ -42,10 +42,11 @@ class DEAMethod:
         self.scorer: AnomalyScorer | None = None
 
     def fit(self, genuine_images: list[np.ndarray]) -> None:
-        detector = self._detector(self._dataset())
+        dataset = self._dataset()
+        detector = self._detector(dataset)
         model = self.work / f"dea-{self.decoder}.pt"
         if not model.exists():
-            train_dea(self._dataset(), detector, model, DEAConfig(decoder=self.decoder),
+            train_dea(dataset, detector, model, DEAConfig(decoder=self.decoder),
                       DEATrainConfig(epochs=self.options.dea_epochs, batch_size=8, learning_rate=self.options.dea_lr,
                                      seed=self.seed, device="auto"))
         self.scorer = AnomalyScorer.from_checkpoint(model)

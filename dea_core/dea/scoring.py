@@ -28,15 +28,15 @@ import torch
 
 from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map
 from dea_core.dea.model import DEA
-from dea_core.dea.training import CHECKPOINT_KIND, dea_from_record
-from dea_core.dea.vignettes import anomaly_scores, error_maps, grey, vignette_targets
+from dea_core.dea.training import CHECKPOINT_KIND, dea_from_record, redraw
+from dea_core.dea.vignettes import anomaly_scores, grey
 from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.device import resolve_device
 from dea_core.detection.errors import CheckpointError, DetectionCancelled
 from dea_core.detection.inference import SCORE_THRESHOLD, Detection, Detector
 from dea_core.detection.model import INPUT_SIZE
 from dea_core.detection.nms import nms
-from dea_core.detection.transforms import image_to_tensor
+from dea_core.detection.transforms import image_to_tensor, paper_colour
 
 UNKNOWN_LABEL: Final = "unknown vignette"
 _INK_LEVEL: Final = 0.5  # paper-normalised darkness above which a pixel is ink
@@ -105,12 +105,13 @@ class AnomalyScorer:
                          cancel: Callable[[], bool] | None = None) -> ScoredImage:
         """Check given vignette boxes of a page (found by the detector, or boxed by hand or by matching)."""
         heatmap, ssim_heatmap = np.zeros(image.shape[:2], np.float32), np.zeros(image.shape[:2], np.float32)
+        paper = paper_colour(image)
         verdicts = []
         for start in range(0, len(detections), _BATCH):
             if cancel is not None and cancel():
                 raise DetectionCancelled("scoring cancelled")
             chunk = detections[start:start + _BATCH]
-            verdicts += self._score_chunk(image, chunk, heatmap, ssim_heatmap)
+            verdicts += self._score_chunk(image, paper, chunk, heatmap, ssim_heatmap)
             if progress is not None:
                 progress(start + len(chunk), len(detections))
         unknown = unknown_vignettes(image, [v.box for v in verdicts], self.crop_size, heatmap)
@@ -118,14 +119,12 @@ class AnomalyScorer:
             paste_max(ssim_heatmap, np.ones((2, 2), np.float32), verdict.box)
         return ScoredImage(verdicts + unknown, heatmap, ssim_heatmap, self.threshold)
 
-    def _score_chunk(self, image: np.ndarray, detections: list[Detection], heatmap: np.ndarray,
+    def _score_chunk(self, image: np.ndarray, paper: np.ndarray, detections: list[Detection], heatmap: np.ndarray,
                      ssim_heatmap: np.ndarray) -> list[VignetteVerdict]:
-        windows, rois = zip(*(self._window(image, d.box) for d in detections))
+        windows, rois = zip(*(self._window(image, paper, d.box) for d in detections))
         inputs = image_to_tensor(np.stack(windows)).to(self.device)
         roi_rows = torch.tensor([[i, *roi] for i, roi in enumerate(rois)], dtype=torch.float32, device=self.device)
-        reconstructed = self.model(inputs, roi_rows).float()
-        targets = vignette_targets(inputs, roi_rows, self.model.config.output_shape)
-        errors = error_maps(reconstructed, targets)
+        reconstructed, targets, errors = redraw(self.model, inputs, roi_rows)
         scores = anomaly_scores(errors).tolist()
         verdicts = []
         pairs = zip(grey(reconstructed)[:, 0].cpu().numpy(), grey(targets)[:, 0].cpu().numpy())
@@ -136,12 +135,13 @@ class AnomalyScorer:
                                             score > self.threshold))
         return verdicts
 
-    def _window(self, image: np.ndarray, box: tuple[float, float, float, float]) -> tuple[np.ndarray, list[float]]:
+    def _window(self, image: np.ndarray, paper: np.ndarray,
+                box: tuple[float, float, float, float]) -> tuple[np.ndarray, list[float]]:
         """The crop-sized window centred on a box, at network size, and the box in its pixels."""
         size = self.crop_size
         left = int(round((box[0] + box[2]) / 2 - size / 2))
         top = int(round((box[1] + box[3]) / 2 - size / 2))
-        window = paper_padded_window(image, left, top, size)
+        window = paper_padded_window(image, paper, left, top, size)
         scale = INPUT_SIZE / size
         roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
         return cv2.resize(window, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA), roi
@@ -158,9 +158,8 @@ def one_box_per_vignette(detections: list[Detection]) -> list[Detection]:
     return [detections[i] for i in sorted(keep.tolist())]
 
 
-def paper_padded_window(image: np.ndarray, left: int, top: int, size: int) -> np.ndarray:
-    """The size x size square at (left, top) of a BGR image (H, W, 3); outside the image, its paper colour."""
-    paper = np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
+def paper_padded_window(image: np.ndarray, paper: np.ndarray, left: int, top: int, size: int) -> np.ndarray:
+    """The size x size square at (left, top) of a BGR image (H, W, 3); outside the image, `paper` (3,)."""
     window = np.empty((size, size, 3), np.uint8)
     window[:] = paper
     height, width = image.shape[:2]

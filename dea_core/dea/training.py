@@ -33,13 +33,14 @@ from dea_core.dea.vignettes import anomaly_scores, error_maps, vignette_targets
 from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint, to_cpu
 from dea_core.detection.dataset import CropDataset, PreparedDataset, collate, load_dataset
 from dea_core.detection.device import resolve_device
-from dea_core.detection.errors import CheckpointError, DetectionOptionsError, TrainingCancelled
+from dea_core.detection.errors import CheckpointError, DetectionOptionsError
 from dea_core.detection.losses import multibox_loss
 from dea_core.detection.model import INPUT_SIZE, SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
 from dea_core.detection.training import data_settings
 from dea_core.training.distributed import Distributed, distributed
-from dea_core.training.progress import StepClock, TrainProgress
+from dea_core.training.loop import EpochTrainer
+from dea_core.training.progress import TrainProgress
 
 CHECKPOINT_KIND: Final = "dea-autoencoder-checkpoint"
 DEFAULT_FALSE_ALARM_RATE: Final = 0.01
@@ -136,7 +137,9 @@ def _resumed(path: str | os.PathLike[str], config: DEATrainConfig):
             record["optimizer"])
 
 
-class _Trainer:
+class _Trainer(EpochTrainer):
+    what = "DEA training"
+
     def __init__(self, model: DEA, detector_record: dict[str, Any], config: DEATrainConfig,
                  dataset: PreparedDataset, dist: Distributed, state: DEATrainState,
                  optimizer_state: dict | None) -> None:
@@ -161,40 +164,16 @@ class _Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
 
     def run(self, path: Path, progress: ProgressCallback | None, cancel: Callable[[], bool] | None) -> DEATrainResult:
-        config, state, dist = self.config, self.state, self.dist
-        clock = StepClock(config.epochs, len(self._epoch_batches(0)), state.epoch, state.step)
-        while state.epoch < config.epochs:
-            self.train_set.set_epoch(state.epoch)
-            self._train_mode()
-            for batch_index, batch in self._batches(state.epoch, state.step):
-                if dist.any(cancel is not None and cancel()):
-                    self._save(path, None)
-                    raise TrainingCancelled(f"DEA training cancelled at epoch {state.epoch + 1}, step "
-                                            f"{state.step}; resume with --resume {path}")
-                state.loss_sum += self._step(batch)
-                state.step = batch_index + 1
-                if progress is not None and dist.is_main:
-                    progress(clock.progress(state.epoch, state.step, state.loss_sum / state.step, config.learning_rate))
-            self._end_epoch()
-            self._save(path, None)
-        state.finished = True
-        calibration = dist.broadcast(self.calibrate() if dist.is_main else None)
+        self.train_epochs(path, progress, cancel)
+        self.state.finished = True
+        calibration = self.dist.broadcast(self.calibrate() if self.dist.is_main else None)
         self._save(path, calibration)
-        return DEATrainResult(path, state, calibration)
+        return DEATrainResult(path, self.state, calibration)
 
     def _train_mode(self) -> None:
         self.network.train()
         if not self.config.fine_tune_detector:
             self.model.detector.eval()
-
-    def _epoch_batches(self, epoch: int) -> list[list[int]]:
-        """This process's crops of each step of an epoch (all of them when alone)."""
-        return self.dist.epoch_batches(len(self.train_set), self.config.batch_size, self.config.seed, epoch)
-
-    def _batches(self, epoch: int, skip: int):
-        loader = torch.utils.data.DataLoader(self.train_set, batch_sampler=self._epoch_batches(epoch)[skip:],
-                                             collate_fn=collate)
-        return enumerate(loader, start=skip)
 
     def _step(self, batch) -> float:
         images, boxes, labels = batch
@@ -214,8 +193,7 @@ class _Trainer:
             if fine_tune:
                 detector_loss, parts = multibox_loss(offsets, scores, self.priors, [b.to(self.device) for b in boxes],
                                                      [lbl.to(self.device) for lbl in labels], self.box_loss)
-                positives = parts["positives"]
-                share = max(positives, 1.0) * self.dist.world_size / max(self.dist.sum(positives), 1.0)
+                share = self.dist.share_of_global(parts["positives"])
                 loss = loss + self.config.detector_weight * detector_loss * share
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -252,7 +230,7 @@ class _Trainer:
         split = "val" if len(self.val_set) else "train"
         crops = self.val_set if split == "val" else CropDataset(self.dataset, "train", self.model.detector.config.classes)
         self.model.eval()
-        scores = [score_vignettes(self.model, images, rois) for images, rois in self._vignette_batches(crops)]
+        scores = [anomaly_scores(redraw(self.model, images, rois)[2]) for images, rois in self._vignette_batches(crops)]
         values = torch.cat(scores).cpu().numpy() if scores else np.zeros(0)
         if len(values) == 0:
             raise DetectionOptionsError(f"{self.dataset.root}: no vignette to calibrate the alarm threshold on")
@@ -267,7 +245,7 @@ class _Trainer:
             if len(rois):
                 yield images.to(self.device), rois.to(self.device)
 
-    def _save(self, path: Path, calibration: dict[str, Any] | None) -> None:
+    def _save(self, path: Path, calibration: dict[str, Any] | None = None) -> None:
         """Rank 0 writes the checkpoint; the other processes wait until it is there."""
         if self.dist.is_main:
             self._write(path, calibration)
@@ -295,8 +273,9 @@ def batch_rois(boxes: list[torch.Tensor]) -> torch.Tensor:
     return torch.cat(rows) if rows else torch.zeros(0, 5)
 
 
-def score_vignettes(model: DEA, images: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
-    """Anomaly score (n,) of each box of the network input (B, 3, 300, 300)."""
+def redraw(model: DEA, images: torch.Tensor, rois: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each box of the network input (B, 3, 300, 300) redrawn: reconstructions and targets (n, C, h, w),
+    and their error maps (n, h, w), what calibration and scoring both judge by."""
     reconstructed = model(images, rois).float()
     targets = vignette_targets(images, rois, model.config.output_shape)
-    return anomaly_scores(error_maps(reconstructed, targets))
+    return reconstructed, targets, error_maps(reconstructed, targets)

@@ -20,11 +20,13 @@ from typing import Final
 import torch
 import torch.nn.functional as F
 
+from dea_core.anomaly.heatmaps import INK_PERCENTILE, PAPER_PERCENTILE
 from dea_core.dea.roi_align import roi_align
 from dea_core.detection.model import IMAGE_MEAN, IMAGE_STD
 
-PAPER_QUANTILE: Final = 0.9
-INK_QUANTILE: Final = 0.02
+# The same paper and ink levels as the page heatmaps' (dea_core.anomaly.heatmaps), as quantiles.
+PAPER_QUANTILE: Final = PAPER_PERCENTILE / 100
+INK_QUANTILE: Final = INK_PERCENTILE / 100
 MAX_SHIFT: Final = 2  # pixels of the decoder's grid
 SMOOTHING: Final = 1.5  # Gaussian sigma of the error map, pixels of the decoder's grid
 TOP_SHARE: Final = 0.03

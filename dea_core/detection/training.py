@@ -31,14 +31,15 @@ from dea_core.detection.assess import evaluate_on_crops
 from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint, to_cpu
 from dea_core.detection.dataset import CropDataset, PreparedDataset, collate, load_dataset
 from dea_core.detection.device import resolve_device
-from dea_core.detection.errors import CheckpointError, DetectionOptionsError, TrainingCancelled
+from dea_core.detection.errors import CheckpointError, DetectionOptionsError
 from dea_core.detection.inference import Detector
 from dea_core.detection.losses import LOSS_KINDS, multibox_loss
 from dea_core.detection.model import SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
 from dea_core.detection.vgg_weights import load_vgg16_weights
 from dea_core.training.distributed import Distributed, distributed
-from dea_core.training.progress import StepClock, TrainProgress
+from dea_core.training.loop import EpochTrainer
+from dea_core.training.progress import TrainProgress
 
 DEFAULT_LEARNING_RATE: Final = 1e-4
 VAL_AP_THRESHOLDS: Final = (0.5, 0.75)  # history keys val_ap50, val_ap75
@@ -138,7 +139,7 @@ def _resumed(path: str | os.PathLike[str], dataset: PreparedDataset, config: Tra
     return model, model_config, config, TrainState(**record["training"]), record["optimizer"]
 
 
-class _Trainer:
+class _Trainer(EpochTrainer):
     def __init__(self, model: SSD, model_config: ModelConfig, config: TrainConfig, dataset: PreparedDataset,
                  dist: Distributed, state: TrainState, optimizer_state: dict | None) -> None:
         device = dist.device
@@ -159,35 +160,18 @@ class _Trainer:
 
     def run(self, checkpoint_path: Path, progress: ProgressCallback | None,
             cancel: Callable[[], bool] | None) -> TrainResult:
-        config, state, dist = self.config, self.state, self.dist
-        clock = StepClock(config.epochs, len(self._epoch_batches(0)), state.epoch, state.step)
-        while state.epoch < config.epochs:
-            self.train_set.set_epoch(state.epoch)
-            self.network.train()
-            for batch_index, batch in self._batches(state.epoch, state.step):
-                if dist.any(cancel is not None and cancel()):
-                    self._save(checkpoint_path)
-                    raise TrainingCancelled(
-                        f"training cancelled at epoch {state.epoch + 1}, step {state.step}; resume with "
-                        f"--resume {checkpoint_path}")
-                state.loss_sum += self._step(batch)
-                state.step = batch_index + 1
-                if progress is not None and dist.is_main:
-                    progress(clock.progress(state.epoch, state.step, state.loss_sum / state.step, state.learning_rate))
-            self._end_epoch()
-            self._save(checkpoint_path)
-        state.finished = True
+        self.train_epochs(checkpoint_path, progress, cancel)
+        self.state.finished = True
         self._save(checkpoint_path)
-        return TrainResult(checkpoint_path, state, self.model_config, self.model)
+        return TrainResult(checkpoint_path, self.state, self.model_config, self.model)
 
-    def _epoch_batches(self, epoch: int) -> list[list[int]]:
-        """This process's crops of each step of an epoch (all of them when alone)."""
-        return self.dist.epoch_batches(len(self.train_set), self.config.batch_size, self.config.seed, epoch)
+    @property
+    def learning_rate(self) -> float:
+        return self.state.learning_rate
 
-    def _batches(self, epoch: int, skip: int):
-        loader = torch.utils.data.DataLoader(self.train_set, batch_sampler=self._epoch_batches(epoch)[skip:],
-                                             collate_fn=collate, num_workers=self.config.workers)
-        return enumerate(loader, start=skip)
+    @property
+    def workers(self) -> int:
+        return self.config.workers
 
     def _step(self, batch) -> float:
         images, boxes, labels = batch
@@ -197,18 +181,12 @@ class _Trainer:
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
             offsets, scores = self.network(images)
         loss, parts = multibox_loss(offsets, scores, self.priors, boxes, labels, self.config.loss, self.config.alpha)
-        if self.dist.active:
-            loss = loss * self._share_of_global_loss(parts["positives"])
+        loss = loss * self.dist.share_of_global(parts["positives"])
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return self.dist.mean(float(loss.detach()))
-
-    def _share_of_global_loss(self, positives: float) -> float:
-        """Factor making this process's loss (its sum / its positives) its part of the global batch's
-        loss (all sums / all positives), times the number of processes, which DDP's averaging undoes."""
-        return max(positives, 1.0) * self.dist.world_size / max(self.dist.sum(positives), 1.0)
 
     def _end_epoch(self) -> None:
         config, state = self.config, self.state

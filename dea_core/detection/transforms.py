@@ -49,12 +49,17 @@ def mirror(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.ascontiguousarray(image[:, ::-1]), mirrored
 
 
+def paper_colour(image: np.ndarray) -> np.ndarray:
+    """The median colour (3,) uint8 of a BGR page (H, W, 3): its paper, which covers most of it."""
+    return np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
+
+
 def pad_to(image: np.ndarray, size: int) -> np.ndarray:
     """BGR (H, W, 3) padded right and bottom with its median colour (the paper) to at least size x size."""
     height, width = image.shape[:2]
     if height >= size and width >= size:
         return image
-    paper = np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
+    paper = paper_colour(image)
     padded = np.empty((max(height, size), max(width, size), 3), np.uint8)
     padded[:] = paper
     padded[:height, :width] = image

@@ -158,6 +158,14 @@ class Distributed:
         torch_dist.all_reduce(tensor)
         return float(tensor)
 
+    def share_of_global(self, count: float) -> float:
+        """Factor turning this process's loss, normalised by its own `count` (e.g. matched boxes), into
+        its part of the global batch's loss normalised by the count over all processes, times the
+        number of processes, which DDP's averaging of gradients undoes. 1 when alone."""
+        if not self.active:
+            return 1.0
+        return max(count, 1.0) * self.world_size / max(self.sum(count), 1.0)
+
     def mean(self, value: float) -> float:
         """The mean of `value` over all processes (e.g. a loss to log)."""
         return self.sum(value) / self.world_size if self.active else value
