@@ -86,6 +86,14 @@ class OutputPlan:
         self._outputs[key] = _Output(path, replaces_input)
         return path
 
+    def add_folder(self, folder: str | os.PathLike[str]) -> Path:
+        """Check early a folder that will hold outputs named later (made at staging when missing)."""
+        folder = Path(folder)
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise DeaError(f"{folder}: is a file; give a folder for the results")
+        self._check_folder(folder / "_", may_be_made=True)
+        return folder
+
     def stage(self, path: str | os.PathLike[str], data: bytes | str) -> Path:
         """Write the declared output's bytes (or UTF-8 text) to its temporary name."""
         output = self._outputs.get(os.path.abspath(path))

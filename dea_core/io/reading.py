@@ -28,7 +28,7 @@ def check_regular_file(path: str | os.PathLike[str], what: str = "file",
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise error(f"{path}: {what} not found") from None
+        raise error(f"{path}: file not found") from None
     except OSError as problem:
         raise error(f"{path}: cannot be read ({problem.strerror or problem})") from None
     if stat.S_ISDIR(mode):
