@@ -79,7 +79,7 @@ def run_train_dea(args: argparse.Namespace) -> int:
         return train_dea(args.dataset, args.detector, output, DEAConfig(decoder=args.decoder), config,
                          resume=args.resume, progress=progress, cancel=cancel)
 
-    result = run_training(args, _saved_history, train)
+    result = run_training(args, _saved_history, train, _saved_total)
     if result is None:
         return EXIT_INTERRUPTED
     calibration = result.calibration
@@ -92,6 +92,10 @@ def run_train_dea(args: argparse.Namespace) -> int:
 
 def _saved_history(checkpoint: Path) -> list[dict]:
     return load_checkpoint(checkpoint, CHECKPOINT_KIND).get("training", {}).get("history", [])
+
+
+def _saved_total(checkpoint: Path) -> int:
+    return int(load_checkpoint(checkpoint, CHECKPOINT_KIND).get("train_config", {}).get("epochs", _TRAIN.epochs))
 
 
 # --- dea score -----------------------------------------------------------------------------------
@@ -149,4 +153,5 @@ def run_score(args: argparse.Namespace) -> int:
     def expected(page: Path) -> list[Path]:
         return list(output_paths(args.output, page_image_path(page).stem).values())
 
-    return finish(run_batch(batch_job("score", args.output, args), pages, expected, process, on_row=print_row))
+    return finish(run_batch(batch_job("score", args.output, args, (args.model,)), pages, expected, process,
+                            on_row=print_row))

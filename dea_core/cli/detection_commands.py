@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from dea_core.detection.priors import LAYOUTS
 from dea_core.detection.results import write_detections
 from dea_core.detection.training import TrainConfig, train_detector
 from dea_core.detection.vignette_pages import write_vignette_pages
-from dea_core.io import atomic_write_text
+from dea_core.errors import DeaError
 from dea_core.io.labelme_json import IMAGE_SUFFIXES
+from dea_core.io.output_plan import OutputPlan
 from dea_core.io.pages import page_image_path, read_page
 
 EXIT_INTERRUPTED = 130
@@ -174,12 +176,17 @@ def run_train(args: argparse.Namespace) -> int:
         return train_detector(args.dataset, output, config=config, backbone=args.backbone, priors=args.priors,
                               vgg_weights=args.vgg_weights, resume=args.resume, progress=progress, cancel=cancel)
 
-    return EXIT_INTERRUPTED if run_training(args, _saved_history, train) is None else 0
+    return EXIT_INTERRUPTED if run_training(args, _saved_history, train, _saved_total) is None else 0
 
 
 def _saved_history(checkpoint: Path) -> list[dict]:
     """The per-epoch records saved in a detector checkpoint."""
     return load_checkpoint(checkpoint).get("training", {}).get("history", [])
+
+
+def _saved_total(checkpoint: Path) -> int:
+    """The total of epochs a saved detector run was asked for."""
+    return int(load_checkpoint(checkpoint).get("train_config", {}).get("epochs", _TRAIN.epochs))
 
 
 # --- dea detect ----------------------------------------------------------------------------------
@@ -242,7 +249,8 @@ def run_detect(args: argparse.Namespace) -> int:
     def expected(page: Path) -> list[Path]:
         return [_detections_path(page, args.output)]
 
-    return finish(run_batch(batch_job("detect", args.output, args), pages, expected, process, on_row=print_row))
+    return finish(run_batch(batch_job("detect", args.output, args, (args.model,)), pages, expected, process,
+                            on_row=print_row))
 
 
 def _detections_path(page: Path, out_dir: Path) -> Path:
@@ -274,12 +282,22 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pages", action="store_true",
                         help="with a dataset: score the split's whole pages instead of its crops")
     parser.add_argument("--json", type=Path, metavar="OUT.json", help="also save the numbers as JSON")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT.json if it exists")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_evaluate)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    plan = OutputPlan([args.model, *args.data], overwrite=args.overwrite)
+    if args.json is not None:
+        for path in args.data:
+            if path.is_dir():
+                plan.add_input(path / MANIFEST)
+            elif path.suffix.lower() == ".json":
+                with contextlib.suppress(DeaError):
+                    plan.add_input(page_image_path(path))
+        plan.add(args.json)
     detector = Detector.from_checkpoint(args.model, args.device)
     with ProgressBar("evaluating", enabled=not args.quiet) as bar:
         if len(args.data) == 1 and args.data[0].is_dir():
@@ -292,6 +310,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             report = evaluate_on_pages(detector, _label_files(args.data), progress=bar.update)
     print(report.table())
     if args.json is not None:
-        atomic_write_text(args.json, json.dumps(report.to_dict(), indent=1) + "\n")
+        with plan:
+            plan.stage(args.json, json.dumps(report.to_dict(), indent=1) + "\n")
+            plan.commit()
         print(f"wrote {args.json}")
     return 0

@@ -37,7 +37,7 @@ from dea_core.detection.errors import CheckpointError, DetectionOptionsError
 from dea_core.detection.losses import multibox_loss
 from dea_core.detection.model import INPUT_SIZE, SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
-from dea_core.detection.training import data_settings
+from dea_core.detection.training import check_new_total, data_settings
 from dea_core.training.distributed import Distributed, distributed
 from dea_core.training.loop import EpochTrainer
 from dea_core.training.progress import TrainProgress
@@ -130,7 +130,8 @@ def _resumed(path: str | os.PathLike[str], config: DEATrainConfig):
     if "training" not in record or "optimizer" not in record:
         raise CheckpointError(f"{path}: holds weights only, no training state to resume from")
     saved = DEATrainConfig(**record["train_config"])
-    config = replace(saved, epochs=max(config.epochs, saved.epochs), device=config.device)
+    config = replace(saved, epochs=config.epochs, device=config.device)
+    check_new_total(path, config.epochs, int(record["training"].get("epoch", 0)))
     detector_record = {"model_config": record["model_config"], "data": record["data"],
                        "train_config": record.get("detector_train_config") or {}}
     return (dea_from_record(record, path), detector_record, config, DEATrainState(**record["training"]),

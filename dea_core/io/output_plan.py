@@ -159,6 +159,10 @@ class OutputPlan:
         if not os.access(existing, os.W_OK | os.X_OK):
             raise DeaError(f"{path}: cannot be written: the folder {existing} is read-only")
 
+    def check_not_input(self, path: str | os.PathLike[str]) -> None:
+        """Refuse `path` if it is (or is a link to) one of the inputs; nothing is declared."""
+        self._check_against_inputs(Path(path), replaces_input=False)
+
     def _check_against_inputs(self, path: Path, replaces_input: bool) -> None:
         try:
             info = os.stat(path)
