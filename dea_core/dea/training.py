@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from dea_core.dea.model import DEA, DEAConfig
 from dea_core.dea.vignettes import anomaly_scores, error_maps, vignette_targets
-from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint, to_cpu
+from dea_core.detection.checkpoint import first_line, load_checkpoint, save_checkpoint, to_cpu
 from dea_core.detection.dataset import CropDataset, PreparedDataset, collate, load_dataset
 from dea_core.detection.device import resolve_device
 from dea_core.detection.errors import CheckpointError, DetectionOptionsError
@@ -112,7 +112,7 @@ def dea_from_record(record: dict[str, Any], path: str | os.PathLike[str]) -> DEA
         model = DEA(SSD(ModelConfig.from_dict(record["model_config"])), DEAConfig.from_dict(record["dea_config"]))
         model.load_state_dict(record["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: its settings do not describe a DEA of this suite ({error})") from error
+        raise CheckpointError(f"{path}: its settings do not describe a DEA of this suite ({first_line(error)})") from error
     return model
 
 
@@ -121,7 +121,8 @@ def _detector_from(record: dict[str, Any], path: str | os.PathLike[str]) -> SSD:
         detector = SSD(ModelConfig.from_dict(record["model_config"]))
         detector.load_state_dict(record["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: its settings do not describe a detector of this suite ({error})") from error
+        raise CheckpointError(f"{path}: its settings do not describe a detector of this suite "
+                              f"({first_line(error)})") from error
     return detector
 
 
