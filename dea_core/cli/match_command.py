@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from dea_core.matching.job import MatchOutputs, MatchReport, run_match_job
 from dea_core.matching.matcher import AUTO_RANGE, MatchOptions
 from dea_core.matching.poses import rotation_range, scale_steps
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD
+
+# Bounds on the search a command line may ask for: one angle per degree, and sizes finer than any
+# scan's ornaments differ by; more would run for days without finding more.
+MAX_ROTATIONS = 360
+MAX_SCALES = 100
 
 # Files the suite writes beside pages; a folder of pages may hold them, and they are not pages.
 DERIVED_JSON = (".matched.json", ".label_notes.json", ".detected.json", ".aligned.json", ".truth.json")
@@ -78,6 +84,11 @@ def options_from_args(args: argparse.Namespace) -> MatchOptions:
     if args.rotation_range:
         if len(args.rotation_range) > 2:
             raise argparse.ArgumentTypeError("--rotation-range takes MIN or MIN MAX")
+        if not all(math.isfinite(angle) for angle in args.rotation_range):
+            raise argparse.ArgumentTypeError("--rotation-range takes finite angles in degrees")
+        if len(args.rotation_range) == 2 and abs(args.rotation_range[1] - args.rotation_range[0]) / 5 >= MAX_ROTATIONS:
+            raise argparse.ArgumentTypeError(f"--rotation-range {args.rotation_range[0]:g} {args.rotation_range[1]:g}: "
+                                             f"more than {MAX_ROTATIONS} angles; a range of at most 360 degrees")
         rotations = rotation_range(args.rotation_range[0], (args.rotation_range[1:] or [None])[0])
     else:
         rotations = args.rotations or (0.0,)
@@ -150,17 +161,26 @@ def print_report(report: MatchReport) -> None:
 
 
 def _unit_interval(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from error
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
 
 
 def _angle_list(text: str) -> tuple[float, ...]:
+    parts = [part for part in text.split(",") if part.strip()]
+    if len(parts) > MAX_ROTATIONS:
+        raise argparse.ArgumentTypeError(f"more than {MAX_ROTATIONS} angles in --rotations")
     try:
-        return tuple(float(part) % 360.0 for part in text.split(",") if part.strip())
+        angles = tuple(float(part) for part in parts)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of angles") from error
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a comma-separated list of angles") from error
+    if not all(math.isfinite(angle) for angle in angles):
+        raise argparse.ArgumentTypeError(f"'{text[:40]}': angles must be finite numbers of degrees")
+    return tuple(angle % 360.0 for angle in angles)
 
 
 def _scale_spec(text: str) -> tuple[float, ...]:
@@ -169,12 +189,14 @@ def _scale_spec(text: str) -> tuple[float, ...]:
         if len(parts) == 1:
             values = (float(parts[0]),)
         elif len(parts) == 3:
+            if not 1 <= int(parts[2]) <= MAX_SCALES:
+                raise argparse.ArgumentTypeError(f"'{text}': N must be from 1 to {MAX_SCALES}")
             values = scale_steps(float(parts[0]), float(parts[1]), int(parts[2]))
         else:
             raise ValueError
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not SCALE or MIN:MAX:N (e.g. 0.8:1.25:5)") from error
-    if min(values) <= 0.05 or max(values) > 20:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not SCALE or MIN:MAX:N (e.g. 0.8:1.25:5)") from error
+    if not all(math.isfinite(value) for value in values) or min(values) <= 0.05 or max(values) > 20:
         raise argparse.ArgumentTypeError(f"scales in '{text}' must lie between 0.05 and 20")
     return values
 
@@ -185,7 +207,8 @@ def _neighbourhood(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number or 'page'") from error
-    if value <= 0:
-        raise argparse.ArgumentTypeError("the neighbourhood must be positive")
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a number or 'page'") from error
+    if not 0 < value < 1e7:
+        raise argparse.ArgumentTypeError("the neighbourhood must be a positive number of template heights or "
+                                         "pixels, or 'page'")
     return value

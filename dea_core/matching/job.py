@@ -60,7 +60,19 @@ def match_page(label_file: LabelFile, image: np.ndarray, options: MatchOptions, 
         raise MatchOptionsError(f"{source}: no template box for label(s) {', '.join(missing)}")
     if not boxes:
         raise MatchOptionsError(f"{source}: no rectangle to use as a template; draw one box per ornament type")
-    return PageMatcher(image).match_all(boxes, options, progress=progress, cancel=cancel)
+    height, width = image.shape[:2]
+    for label, label_boxes in boxes.items():
+        for x0, y0, x1, y1 in label_boxes:
+            inside = max(0.0, min(x1, width) - max(x0, 0.0)) * max(0.0, min(y1, height) - max(y0, 0.0))
+            if inside < 0.5 * (x1 - x0) * (y1 - y0):
+                raise MatchOptionsError(f"{source}: the template box of {label!r} ({x0:g}, {y0:g})-({x1:g}, {y1:g}) "
+                                        f"lies mostly outside the {width} x {height} page; draw it around the ornament")
+    try:
+        return PageMatcher(image).match_all(boxes, options, progress=progress, cancel=cancel)
+    except MatchOptionsError as error:
+        if str(error).startswith(str(source)):
+            raise
+        raise MatchOptionsError(f"{source}: {error}") from error
 
 
 def run_match_job(json_path: Path, outputs: MatchOutputs, options: MatchOptions, labels: list[str] | None = None,
