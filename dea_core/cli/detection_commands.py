@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.option_types import MAX_SEED, finite_float, int_range
 from dea_core.cli.progress import ProgressBar
 from dea_core.cli.training_progress import add_run_arguments, run_training
 from dea_core.detection.assess import evaluate_on_crops, evaluate_on_pages
@@ -68,21 +69,21 @@ def add_prepare_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="also learn from a folder of vignette crops, one subfolder per label (what `dea "
                              "match --save-crops` and AutoLabelme's Save Images write); the crops of each source "
                              "page are set on a page of their own in DATASET/vignette-pages (repeatable)")
-    parser.add_argument("--crops", type=int, default=_DEFAULTS.crops_per_page, metavar="N",
+    parser.add_argument("--crops", type=int_range(1, 10_000), default=_DEFAULTS.crops_per_page, metavar="N",
                         help=f"random crops cut from each page (default {_DEFAULTS.crops_per_page})")
-    parser.add_argument("--crop-size", type=int, default=_DEFAULTS.crop_size, metavar="PIXELS",
+    parser.add_argument("--crop-size", type=int_range(32, 20_000), default=_DEFAULTS.crop_size, metavar="PIXELS",
                         help="side of a crop on the page, in the page's pixels; choose it so an ornament fills "
                              f"a tenth to a half of it (default {_DEFAULTS.crop_size}, for ~3000 x 2000 scans)")
-    parser.add_argument("--size", type=int, default=_DEFAULTS.image_size, metavar="PIXELS",
+    parser.add_argument("--size", type=int_range(32, 4096), default=_DEFAULTS.image_size, metavar="PIXELS",
                         help=f"side of the saved pictures, the detector's input (default {_DEFAULTS.image_size})")
-    parser.add_argument("--min-visible", type=float, default=_DEFAULTS.min_visible, metavar="SHARE",
+    parser.add_argument("--min-visible", type=finite_float, default=_DEFAULTS.min_visible, metavar="SHARE",
                         help="keep a box cut by the crop's edge when at least this share of it is inside "
                              f"(default {_DEFAULTS.min_visible})")
-    parser.add_argument("--val-fraction", type=float, default=_DEFAULTS.val_fraction, metavar="SHARE",
+    parser.add_argument("--val-fraction", type=finite_float, default=_DEFAULTS.val_fraction, metavar="SHARE",
                         help=f"share of the pages kept for validation (default {_DEFAULTS.val_fraction}; "
                              "at least one page when there are two or more)")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="use only these labels (default: all)")
-    parser.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="same seed, same crops and split (default 0)")
+    parser.add_argument("--seed", type=int_range(0, MAX_SEED), default=_DEFAULTS.seed, help="same seed, same crops and split (default 0)")
     parser.add_argument("--overwrite", action="store_true", help="replace a dataset already in the folder")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_prepare)
@@ -146,9 +147,9 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--loss", choices=LOSS_KINDS, default=_TRAIN.loss,
                         help="how box errors are measured: smooth_l1 on offsets (the original SSD) or an IoU loss "
                              f"on the boxes; diou gives the tightest boxes in the report (default {_TRAIN.loss})")
-    parser.add_argument("--alpha", type=float, default=_TRAIN.alpha,
+    parser.add_argument("--alpha", type=finite_float, default=_TRAIN.alpha,
                         help=f"weight of the box loss beside the class loss (default {_TRAIN.alpha:g})")
-    parser.add_argument("--lr", type=float, default=_TRAIN.learning_rate,
+    parser.add_argument("--lr", type=finite_float, default=_TRAIN.learning_rate,
                         help=f"starting learning rate of Adam (default {_TRAIN.learning_rate:g}); divided by 10 "
                              "when the loss stops dropping by 2%%")
     parser.add_argument("--backbone", choices=BACKBONES, default="vgg16",
@@ -163,7 +164,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-mirror", action="store_true",
                         help="do not mirror crops left-right while training (mirroring is on by default: a "
                              "mirrored ornament keeps its class)")
-    parser.add_argument("--workers", type=int, default=0, help="processes loading crops (default 0: none)")
+    parser.add_argument("--workers", type=int_range(0, 64), default=0, help="processes loading crops (default 0: none)")
     add_run_arguments(parser, _TRAIN.epochs, _TRAIN.batch_size, _TRAIN.seed, "MODEL.pt")
     parser.set_defaults(run=run_train)
 
@@ -214,10 +215,10 @@ def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="page images (jpg, png, tif ...) or LabelMe files (their image is used), or folders "
                              "whose images are all used")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="folder for the results")
-    parser.add_argument("--threshold", type=float, default=SCORE_THRESHOLD,
+    parser.add_argument("--threshold", type=finite_float, default=SCORE_THRESHOLD,
                         help=f"lowest score kept, 0 to 1 (default {SCORE_THRESHOLD}); lower finds more, with "
                              "more false boxes")
-    parser.add_argument("--overlap", type=float, default=TILE_OVERLAP,
+    parser.add_argument("--overlap", type=finite_float, default=TILE_OVERLAP,
                         help=f"how much neighbouring squares overlap, as a share of their side (default "
                              f"{TILE_OVERLAP}); raise it if large ornaments are cut in two")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")

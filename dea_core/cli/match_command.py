@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, prepare_folder, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.option_types import finite_float
 from dea_core.cli.progress import ProgressBar
 from dea_core.matching.job import MatchOutputs, MatchReport, run_match_job
 from dea_core.matching.matcher import AUTO_RANGE, MatchOptions
@@ -60,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     turn = parser.add_mutually_exclusive_group()
     turn.add_argument("--rotations", type=_angle_list, metavar="A,B,...",
                       help="angles to try, degrees counter-clockwise, e.g. 0,90,180,270 (default 0)")
-    turn.add_argument("--rotation-range", type=float, nargs="+", metavar=("MIN", "MAX"),
+    turn.add_argument("--rotation-range", type=finite_float, nargs="+", metavar=("MIN", "MAX"),
                       help="the original tool's rule: MIN alone is that one angle; MIN MAX every 5 degrees")
     parser.add_argument("--flip", action="store_true", help="also search mirrored and upside-down occurrences")
     parser.add_argument("--scales", type=_scale_spec, default=(1.0,), metavar="MIN:MAX:N",

@@ -27,6 +27,7 @@ from typing import Any, Final, Self, TextIO
 
 from tqdm import tqdm
 
+from dea_core.cli.option_types import MAX_SEED, int_range
 from dea_core.detection.device import DEVICES
 from dea_core.detection.errors import DatasetError, TrainingCancelled
 from dea_core.errors import DeaError
@@ -228,14 +229,14 @@ def _check_output(output: Path | None, args: Any) -> None:
 def add_run_arguments(parser: Any, epochs: int, batch_size: int, seed: int, model_file: str) -> None:
     """The options every training command takes, with the same words: how long, how much at once,
     the seed, the device, the model file to resume or replace, and how progress is shown."""
-    parser.add_argument("--epochs", type=int, metavar="N",
+    parser.add_argument("--epochs", type=int_range(1, 1_000_000), metavar="N",
                         help=f"passes over the training crops (default {epochs}); with --resume, the new total "
                              "(default: the resumed run's own)")
     parser.set_defaults(default_epochs=epochs)
-    parser.add_argument("--batch-size", type=int, default=batch_size,
+    parser.add_argument("--batch-size", type=int_range(1, 100_000), default=batch_size,
                         help=f"crops per step, over all processes under torchrun (default {batch_size}; lower it "
                              "if memory runs out)")
-    parser.add_argument("--seed", type=int, default=seed, help=f"same seed, same run (default {seed})")
+    parser.add_argument("--seed", type=int_range(0, MAX_SEED), default=seed, help=f"same seed, same run (default {seed})")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to train (default auto)")
     parser.add_argument("--resume", type=Path, metavar=model_file, help="continue training this model file")
     parser.add_argument("--overwrite", action="store_true", help=f"replace {model_file} if it exists")
