@@ -85,8 +85,6 @@ def options_from_args(args: argparse.Namespace) -> MatchOptions:
     if args.rotation_range:
         if len(args.rotation_range) > 2:
             raise argparse.ArgumentTypeError("--rotation-range takes MIN or MIN MAX")
-        if not all(math.isfinite(angle) for angle in args.rotation_range):
-            raise argparse.ArgumentTypeError("--rotation-range takes finite angles in degrees")
         if len(args.rotation_range) == 2 and abs(args.rotation_range[1] - args.rotation_range[0]) / 5 >= MAX_ROTATIONS:
             raise argparse.ArgumentTypeError(f"--rotation-range {args.rotation_range[0]:g} {args.rotation_range[1]:g}: "
                                              f"more than {MAX_ROTATIONS} angles; a range of at most 360 degrees")
@@ -173,15 +171,11 @@ def _unit_interval(text: str) -> float:
 
 def _angle_list(text: str) -> tuple[float, ...]:
     parts = [part for part in text.split(",") if part.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("give at least one angle, e.g. 0,90,180,270")
     if len(parts) > MAX_ROTATIONS:
         raise argparse.ArgumentTypeError(f"more than {MAX_ROTATIONS} angles in --rotations")
-    try:
-        angles = tuple(float(part) for part in parts)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a comma-separated list of angles") from error
-    if not all(math.isfinite(angle) for angle in angles):
-        raise argparse.ArgumentTypeError(f"'{text[:40]}': angles must be finite numbers of degrees")
-    return tuple(angle % 360.0 for angle in angles)
+    return tuple(finite_float(part) % 360.0 for part in parts)
 
 
 def _scale_spec(text: str) -> tuple[float, ...]:

@@ -11,18 +11,20 @@ import math
 from collections.abc import Callable
 from typing import Final
 
+# No option of ours means anything beyond this: such a value is a slip of the keyboard.
+MAX_MAGNITUDE: Final = 1e15
 # Seeds go to NumPy and PyTorch generators, which both take unsigned 32-bit values everywhere.
 MAX_SEED: Final = 2**32 - 1
 
 
 def finite_float(text: str) -> float:
-    """A finite number (not nan, inf or 1e400)."""
+    """A finite number within ±MAX_MAGNITUDE (not nan, inf, 1e400 or sixty nines)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a finite number")
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a finite number within ±{MAX_MAGNITUDE:.0e}")
     return value
 
 
