@@ -593,7 +593,7 @@ class _Payload:
     """Not a tensor: what a pickled whole model or a booby-trapped file holds."""
 
 
-def test_27_vgg_weights_refusal_never_advises_weights_only_false(tmp_path):
+def test_27_vgg_weights_refusal_never_advises_loading_it_anyway(tmp_path):
     weights = tmp_path / "vgg.pth"
     torch.save({"features.0.weight": _Payload()}, weights)
 
@@ -601,7 +601,8 @@ def test_27_vgg_weights_refusal_never_advises_weights_only_false(tmp_path):
         load_vgg16_weights(SSD(ModelConfig(classes=("1",), priors="fast")), weights)
 
     message = str(caught.value)
-    assert str(weights) in message and "weights_only" not in message and len(message.splitlines()) == 1
+    assert str(weights) in message and len(message.splitlines()) == 1
+    assert "weights_only" not in message and "can still be loaded" not in message and "\x1b" not in message
 
 
 # --- 28: nothing outside what the user chose is read or written ----------------------------------
