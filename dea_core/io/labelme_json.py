@@ -63,7 +63,7 @@ MIN_POINTS: Final[Mapping[str, int]] = MappingProxyType(
 )
 LEGACY_SHAPE_TYPE: Final = "polygon"
 IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
-# A page holds tens of boxes, a crowded one a few thousand; loading is linear (about 10 µs a shape),
+# A page holds tens of boxes, a crowded one a few thousand; loading is linear (about 30 µs a shape),
 # and a file claiming more is refused rather than left to fill the memory.
 MAX_SHAPES: Final = 100_000
 # Points lie on the picture, give or take LabelMe's dragging past its edge; no scan is 10^7 px wide.
