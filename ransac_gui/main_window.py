@@ -55,6 +55,7 @@ class MainWindow(ResultsMixin, QMainWindow):
         self.scans = ScanSet()
         self.reference_image: np.ndarray | None = None
         self.worker: AlignThread | None = None
+        self.saver = None  # a SaveThread while Save Results writes
         self.batch: list[Path] = []
         self.input_folder: Path | None = None
         self.saved_to: Path | None = None
@@ -173,7 +174,7 @@ class MainWindow(ResultsMixin, QMainWindow):
 
     # state shown
     def is_busy(self) -> bool:
-        return self.worker is not None
+        return self.worker is not None or self.saver is not None
 
     def refresh(self) -> None:
         busy = self.is_busy()
@@ -197,6 +198,8 @@ class MainWindow(ResultsMixin, QMainWindow):
 
     def _hint(self) -> str:
         if self.is_busy():
+            if self.saver is not None:
+                return "Saving the results\u2026"
             return "Aligning\u2026 the window stays usable; Cancel keeps what is done."
         if self.scans.reference is None:
             return ("Start with Choose Folder (the last picture in name order becomes the reference) "
