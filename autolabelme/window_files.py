@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PyQt5.QtCore import QStandardPaths
 from PyQt5.QtWidgets import QFileDialog
 
 from autolabelme.autosave import Autosave, write_quietly
@@ -102,6 +103,9 @@ class PageFilesMixin:
         self._set_document(document, in_folder)
         self.settings.add_recent(path)
         self.settings.set_last_folder(Path(path).absolute().parent)
+        if document.bundled:
+            self.statusBar().showMessage("This is the bundled sample, read-only: Save (Ctrl+S) asks where to keep "
+                                         "your copy.", 15000)
         return True
 
     def _offer_autosave_of(self, document: PageDocument) -> PageDocument | None:
@@ -199,6 +203,8 @@ class PageFilesMixin:
             return False
         if path is None:
             default = self.document.json_path or self.document.source.with_suffix(".json")
+            if self.document.bundled:  # the sample is read-only: the copy goes in a folder of the person's
+                default = _documents_folder() / default.name
             chosen, _ = QFileDialog.getSaveFileName(self, "Save LabelMe JSON", str(default), "LabelMe JSON (*.json)")
             if not chosen:
                 return False
@@ -232,6 +238,8 @@ class PageFilesMixin:
             return False
         if folder is None:
             start = (document.json_path or document.source).parent / f"{document.stem}_crops"
+            if document.bundled and document.json_path is None:
+                start = _documents_folder() / start.name
             chosen = QFileDialog.getExistingDirectory(self, "Folder for the cut-out ornaments", str(start.parent))
             if not chosen:
                 return False
@@ -304,6 +312,11 @@ class PageFilesMixin:
         in_folder = self.folder is not None
         if self._load(Path(path), in_folder=in_folder):
             self.statusBar().showMessage(f"Reloaded {Path(path).name} as LabelMe saved it.", 8000)
+
+
+def _documents_folder() -> Path:
+    """The person's documents folder (their home when the desktop names none)."""
+    return Path(QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or Path.home())
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:
