@@ -51,6 +51,11 @@ class Actions:
     quit: QAction
     draw_template: QAction
     add_missed: QAction
+    edit_mode: QAction
+    change_box_label: QAction
+    duplicate_box: QAction
+    copy_box: QAction
+    paste_box: QAction
     cancel: QAction
     toggle_selected: QAction
     delete_selected: QAction
@@ -95,6 +100,17 @@ def build_actions(window) -> Actions:
         add_missed=make_action(w, "Add &Missed Boxes", w.set_add_missed_mode, ("B",),
                                "Drag a box around an occurrence the matcher missed (current label)",
                                checkable=True),
+        edit_mode=make_action(w, "&Edit Boxes", w.set_edit_mode, ("Ctrl+J",),
+                              "LabelMe's edit mode: click a box to select it, drag it to move it, drag a handle "
+                              "to resize it, arrow keys nudge it (Shift: 10 px)", checkable=True),
+        change_box_label=make_action(w, "C&hange Box Label...", w.change_selected_label, ("Ctrl+Shift+E",),
+                                     "Give the selected box another label (a new one or an existing one)"),
+        duplicate_box=make_action(w, "D&uplicate Box", w.duplicate_selected, ("Ctrl+D",),
+                                  "A copy of the selected box beside it, in the same label and pose"),
+        copy_box=make_action(w, "&Copy Box", w.copy_selected, (QKeySequence.Copy,),
+                             "Copy the selected box, to paste it on this page or another"),
+        paste_box=make_action(w, "&Paste Box", w.paste_box, (QKeySequence.Paste,),
+                              "Paste the copied box at the same place, in its label"),
         cancel=make_action(w, "&Cancel", w.cancel, (Qt.Key_Escape,), "Stop matching, or stop drawing boxes"),
         toggle_selected=make_action(w, "Accept / Reject &Box", w.toggle_selected, ("X",),
                                     "Keep or drop the selected box (a click on a box does the same)"),

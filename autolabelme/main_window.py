@@ -6,8 +6,10 @@ The window holds widgets, actions and the matching thread; the page's state is a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, QSettings, QStandardPaths, Qt, QTimer, QUrl
 from PyQt5.QtGui import QCloseEvent, QDesktopServices, QKeySequence
 from PyQt5.QtWidgets import (
@@ -46,13 +48,17 @@ from autolabelme.window_anomalies import AnomalyMixin
 from autolabelme.window_files import PageFilesMixin
 from autolabelme.window_matching import MatchingMixin
 from dea_core.errors import MatchOptionsError
-from dea_core.matching.review import LabelReview, PageReview, box_quad
+from dea_core.matching.poses import Pose
+from dea_core.matching.result import Match
+from dea_core.matching.review import ADDED, LabelReview, PageReview, box_quad
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "autolabelme.md"
 EMPTY_HINT = ("Open a page: File > Open (Ctrl+O), a LabelMe JSON or a scanned picture,\n"
               "or a folder of pages: File > Open Folder (Ctrl+Shift+O).")
 # A box key: ("template", label, index) or ("match", label, (kind, index)).
 BoxKey = tuple
+# Duplicate Box puts the copy this far (page pixels) right of and below the box.
+DUPLICATE_OFFSET = 12.0
 
 
 def _open_ransac_gui() -> None:
@@ -81,6 +87,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.worker: MatchThread | None = None
         self._match_started = 0.0
         self._labelme_stamp: tuple[float, int] | None = None
+        # Copy Box: (label, note, the match in its pose), pasted on this page or another
+        self._box_clipboard: tuple[str, str | None, Match] | None = None
 
         self.page_view = PageView()
         self.page_view.set_hint(EMPTY_HINT)
@@ -176,9 +184,12 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.addAction(action)
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
-        edit_menu.addActions([a.draw_template, a.add_missed, a.cancel])
+        edit_menu.addActions([a.draw_template, a.add_missed, a.edit_mode, a.cancel])
         edit_menu.addSeparator()
-        edit_menu.addActions([a.toggle_selected, a.delete_selected, a.rename_label, a.delete_label])
+        edit_menu.addActions([a.toggle_selected, a.delete_selected, a.change_box_label, a.duplicate_box,
+                              a.copy_box, a.paste_box])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a.rename_label, a.delete_label])
 
         match_menu = bar.addMenu("&Match")
         match_menu.addActions([a.previous_line, a.next_line, a.more, a.fewer])
@@ -213,7 +224,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.redo_button_action.setEnabled(False)
         toolbar.addActions([self.undo_button_action, self.redo_button_action])
         toolbar.addSeparator()
-        toolbar.addActions([a.draw_template, a.add_missed])
+        toolbar.addActions([a.draw_template, a.add_missed, a.edit_mode])
         toolbar.addSeparator()
         toolbar.addActions([a.fit, a.previous_page, a.next_page])
         self.addToolBar(toolbar)
@@ -231,6 +242,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         view.boxDrawn.connect(self._box_drawn)
         view.boxClicked.connect(self._box_clicked)
         view.boxHovered.connect(self._box_hovered)
+        view.boxEdited.connect(self._box_edited)
         view.zoomChanged.connect(self._zoom_changed)
         view.viewMoved.connect(self.overview.show_view_rect)
         self.overview.centreRequested.connect(self._centre_page_view)
@@ -333,8 +345,12 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         for action in (a.open, a.open_folder):
             action.setEnabled(not busy)
         for action in (a.save_json, a.save_json_as, a.save_images, a.open_in_labelme, a.draw_template,
-                       a.toggle_selected, a.delete_selected):
+                       a.edit_mode, a.toggle_selected, a.delete_selected):
             action.setEnabled(has_page)
+        editable = has_page and self.page_view.is_editable(self.page_view.selected())
+        for action in (a.change_box_label, a.duplicate_box, a.copy_box):
+            action.setEnabled(editable)
+        a.paste_box.setEnabled(has_page and self._box_clipboard is not None)
         a.add_missed.setEnabled(has_page and entry is not None)
         for action in (a.next_line, a.previous_line, a.match_all):
             action.setEnabled(has_labels)
@@ -361,7 +377,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.page_label.setText(self.folder.position() if self.folder is not None else "")
         mode = self.page_view.mode()
         self.mode_label.setText({Mode.BROWSE: "", Mode.DRAW_TEMPLATE: "Drawing template boxes (Esc stops)",
-                                 Mode.ADD_MISSED: "Adding missed boxes (Esc stops)"}[mode])
+                                 Mode.ADD_MISSED: "Adding missed boxes (Esc stops)",
+                                 Mode.EDIT: "Editing boxes (Ctrl+J or Esc stops)"}[mode])
 
     def describe_box(self, key: BoxKey | None) -> str:
         """The status bar's line for a box: label, score and pose, and what a click does."""
@@ -449,8 +466,10 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.reject_suggestion(key)
         elif kind == "template":
             self._push(commands.delete_template(self._review(), label, which, self.apply_review))
-        elif which[0] == "added":
+        elif which[0] == ADDED:
             self._push(commands.delete_added_box(self._review(), label, which[1], self.apply_review))
+        elif self.page_view.mode() is Mode.EDIT:
+            self._push(commands.remove_match(self._review(), label, which, self.apply_review))
         elif which not in self._review().get(label).rejected:
             self._push(commands.toggle_match(self._review(), label, which, self.apply_review))
 
@@ -483,14 +502,20 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
     def set_add_missed_mode(self, on: bool) -> None:
         self._set_mode(Mode.ADD_MISSED if on else Mode.BROWSE)
 
+    def set_edit_mode(self, on: bool) -> None:
+        self._set_mode(Mode.EDIT if on else Mode.BROWSE)
+
     def _set_mode(self, mode: Mode) -> None:
-        for action, its_mode in ((self.act.draw_template, Mode.DRAW_TEMPLATE), (self.act.add_missed, Mode.ADD_MISSED)):
+        for action, its_mode in ((self.act.draw_template, Mode.DRAW_TEMPLATE), (self.act.add_missed, Mode.ADD_MISSED),
+                                 (self.act.edit_mode, Mode.EDIT)):
             action.blockSignals(True)
             action.setChecked(mode is its_mode)
             action.blockSignals(False)
         self.page_view.set_mode(mode)
         hints = {Mode.DRAW_TEMPLATE: "Drag a box around one ornament; you name it next. Esc stops drawing.",
                  Mode.ADD_MISSED: "Drag a box around an occurrence the matcher missed. Esc stops.",
+                 Mode.EDIT: "Click a box to select it; drag it to move it, drag a handle to resize it, arrows "
+                            "nudge it; Del deletes it. Ctrl+J or Esc goes back to checking boxes.",
                  Mode.BROWSE: "Click a box to keep or reject it; Ctrl+drag adds a missed box; drag moves the page; "
                               "wheel zooms."}
         self.statusBar().showMessage(hints[mode], 8000)
@@ -525,11 +550,84 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
 
     def _box_clicked(self, key: BoxKey | None) -> None:
         self.page_view.select(key)
+        if self.page_view.mode() is Mode.EDIT:  # a click selects; nothing is accepted or rejected
+            self._show_box(key)
+            self._update_actions()
+            return
         if key is not None and key[0] == "match" and not self.is_busy():
             self._push(commands.toggle_match(self._review(), key[1], key[2], self.apply_review))
         elif key is not None and key[0] == "suggestion":
             self.accept_suggestion(key)
         self._show_box(key)
+
+    # edit mode: boxes moved, resized, relabelled, copied by hand
+    def _box_edited(self, key: BoxKey, quad) -> None:
+        if self.document is None or self.is_busy() or key[1] not in self.document.review:
+            return
+        kind, label, which = key
+        if kind == "template":
+            x0, y0 = quad.min(axis=0)
+            x1, y1 = quad.max(axis=0)
+            box = (round(float(x0), 1), round(float(y0), 1), round(float(x1), 1), round(float(y1), 1))
+            self._push(commands.move_template(self._review(), label, which, box, self.apply_review))
+        else:
+            self._push(commands.edit_box(self._review(), label, which, quad, self.apply_review))
+        self.page_view.select(key)
+        self._show_box(key)
+
+    def _selected_box(self) -> tuple[str, str | None, Match] | None:
+        """The selected editable box as (label, note, match in its pose); a template as an upright box."""
+        key = self.page_view.selected()
+        if self.document is None or not self.page_view.is_editable(key) or key[1] not in self.document.review:
+            return None
+        entry = self.document.review.get(key[1])
+        if key[0] == "template":
+            return entry.label, entry.note, Match(entry.label, 1.0, Pose(), box_quad(entry.templates[key[2]]))
+        item = entry.find(key[2])
+        return None if item is None else (entry.label, entry.note, item.match)
+
+    def copy_selected(self) -> None:
+        self._box_clipboard = self._selected_box()
+        if self._box_clipboard is not None:
+            self.statusBar().showMessage(f"Copied a box of {self._box_clipboard[0]}; Ctrl+V pastes it on any page.",
+                                         5000)
+        self._update_actions()
+
+    def paste_box(self, offset: float = 0.0, text: str = "Paste") -> None:
+        if self.document is None or self.is_busy() or self._box_clipboard is None:
+            return
+        label, note, match = self._box_clipboard
+        height, width = self.document.image.shape[:2]
+        quad = match.quad + offset
+        shift = np.minimum(0, np.array([width, height]) - quad.max(axis=0)) - np.minimum(0, quad.min(axis=0))
+        placed = replace(match, quad=quad + shift)  # kept on the page
+        self._push(commands.place_match(self._review(), label, note, placed, self.apply_review, text))
+        entry = self.current_entry()
+        if entry is not None and entry.added:
+            self.page_view.select(("match", label, (ADDED, len(entry.added) - 1)))
+        self._update_actions()
+
+    def duplicate_selected(self) -> None:
+        selected = self._selected_box()
+        if selected is None:
+            return
+        kept, self._box_clipboard = self._box_clipboard, selected
+        self.paste_box(offset=DUPLICATE_OFFSET, text="Duplicate")
+        self._box_clipboard = kept
+
+    def change_selected_label(self) -> None:
+        key = self.page_view.selected()
+        if self.document is None or self.is_busy() or not self.page_view.is_editable(key):
+            return
+        kind, label, which = key
+        entry = self.document.review.get(label)
+        answer = ask_template_name(self, self.document.review.names(), label, entry.note, title="Change box label")
+        if answer is None or answer[0] == label:
+            return
+        new_label, note = answer
+        box_key = ("template", which) if kind == "template" else which
+        self._push(commands.change_box_label(self._review(), label, box_key, new_label, note, self.apply_review))
+        self.statusBar().showMessage(f"The box is now in label {new_label}.", 5000)
 
     def _box_hovered(self, key: BoxKey | None) -> None:
         text = self.describe_box(key) or self.describe_box(self.page_view.selected())

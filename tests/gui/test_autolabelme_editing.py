@@ -163,11 +163,17 @@ def test_wheel_zooms_under_the_pointer_keys_zoom_and_fit_and_a_drag_pans(driver,
     window.open_path(page)
     view = window.page_view
     fit = view.current_scale()
-    centre = view.viewport().rect().center()
-    wheel = QWheelEvent(QPointF(centre), QPointF(view.viewport().mapToGlobal(centre)), QPoint(0, 0),
-                        QPoint(0, 240), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
-    view.wheelEvent(wheel)
-    assert view.current_scale() > fit * 1.5
+    _, y0, _, y1 = window.current_entry().templates[0]
+    held = QPointF(view.page_rect().width() / 2, (y0 + y1) / 2)  # the middle of the headpiece, high on the page
+    pointer = view.mapFromScene(held)
+    assert (pointer - view.viewport().rect().center()).manhattanLength() > 100
+    for _ in range(3):
+        wheel = QWheelEvent(QPointF(pointer), QPointF(view.viewport().mapToGlobal(pointer)), QPoint(0, 0),
+                            QPoint(0, 240), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+        view.wheelEvent(wheel)
+    assert view.current_scale() > fit * 3
+    under = view.mapToScene(pointer)
+    assert abs(under.x() - held.x()) < 2 and abs(under.y() - held.y()) < 2  # the fleuron stays under the pointer
     window.act.fit.trigger()
     assert abs(view.current_scale() - fit) < 1e-6
     qtbot.keyClick(view, Qt.Key_Plus, Qt.ControlModifier)
