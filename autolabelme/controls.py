@@ -23,7 +23,7 @@ from PyQt5.QtWidgets import (
 
 from autolabelme.actions import Actions
 from autolabelme.match_worker import PROGRESS_STEPS
-from autolabelme.search_settings import SearchSettings
+from autolabelme.search_settings import ORIGINAL_SEARCH, SearchSettings
 from dea_core.errors import MatchOptionsError
 from dea_core.matching.review import LabelReview
 from dea_core.matching.search_region import HEIGHTS_LIMIT
@@ -147,6 +147,26 @@ class ControlsPane(QWidget):
         legend.setFixedHeight(2 * legend.fontMetrics().lineSpacing() + 4)
         legend.setToolTip("How each box is drawn: its colour says how the occurrence is turned.")
         grid.addWidget(legend, 6, 0, 1, 4)
+        self.searched = QLabel()
+        self.searched.setWordWrap(True)
+        self.searched.setToolTip("What Rematch (Return) searches with these options.")
+        grid.addWidget(self.searched, 7, 0, 1, 4)
+        self.default_button = QToolButton()
+        self.default_button.setText("Whole ornament (default)")
+        self.default_button.setToolTip("Upright and upside down, mirrored and flipped, on the whole page: finds "
+                                       "every row of a composed headpiece in one press.")
+        self.default_button.clicked.connect(lambda: self._choose(SearchSettings()))
+        self.original_button = QToolButton()
+        self.original_button.setText("Original tool's settings")
+        self.original_button.setToolTip("As the original AutoLabelme: upright copies only, two template heights "
+                                        "above and below the box.")
+        self.original_button.clicked.connect(lambda: self._choose(ORIGINAL_SEARCH))
+        presets = QHBoxLayout()
+        presets.addWidget(self.default_button)
+        presets.addWidget(self.original_button)
+        presets.addStretch(1)
+        grid.addLayout(presets, 8, 0, 1, 4)
+        self.settingsChanged.connect(self._show_searched)
         for field in (self.rotation_min, self.rotation_max):
             field.editingFinished.connect(self.settingsChanged)
         for spin in (self.rotation_step, self.scale_min, self.scale_max, self.scale_count, self.neighbourhood):
@@ -236,6 +256,18 @@ class ControlsPane(QWidget):
             for widget in widgets:
                 widget.blockSignals(False)
         self._update_neighbourhood_unit()
+        self._show_searched()
+
+    def _choose(self, settings: SearchSettings) -> None:
+        self.set_search_settings(settings)
+        self.settingsChanged.emit()
+
+    def _show_searched(self) -> None:
+        try:
+            text = self.search_settings().describe()
+        except MatchOptionsError as error:
+            text = str(error)
+        self.searched.setText(f"Searches: {text}")
 
     def _update_neighbourhood_unit(self) -> None:
         heights = self.neighbourhood.value() <= HEIGHTS_LIMIT

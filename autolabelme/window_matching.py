@@ -131,7 +131,8 @@ class MatchingMixin:
         self._push(commands.set_results(self._review(), results, self.apply_review, focus))
         seconds = time.perf_counter() - self._match_started
         counts = ", ".join(f"Label {label}: {self._review().get(label).count()} boxes" for label in results)
-        self.statusBar().showMessage(f"{counts} ({seconds:.2f} s). {narrow_search_hint(self._match_search)}", 15000)
+        self.statusBar().showMessage(f"{counts} ({seconds:.2f} s; searched {self._match_search.describe()}). "
+                                     f"{narrow_search_hint(self._match_search)}", 15000)
         self.autosave_now()
 
     def _match_failed(self, message: str) -> None:
