@@ -33,7 +33,9 @@ def make_action(parent: QWidget, text: str, slot: Callable[[], object], shortcut
 
 
 def shortcut_text(action: QAction) -> str:
-    return ", ".join(key.toString(QKeySequence.NativeText) for key in action.shortcuts())
+    """The action's keys as a person types them (leaving out F13 and above, Sun keyboards' Undo and Redo)."""
+    keys = (key.toString(QKeySequence.NativeText) for key in action.shortcuts())
+    return ", ".join(key for key in keys if not (key[:1] == "F" and key[1:].isdigit() and int(key[1:]) > 12))
 
 
 @dataclass
@@ -105,7 +107,7 @@ def build_actions(window) -> Actions:
                               "to resize it, arrow keys nudge it (Shift: 10 px)", checkable=True),
         change_box_label=make_action(w, "C&hange Box Label...", w.change_selected_label, ("Ctrl+Shift+E",),
                                      "Give the selected box another label (a new one or an existing one)"),
-        duplicate_box=make_action(w, "D&uplicate Box", w.duplicate_selected, ("Ctrl+D",),
+        duplicate_box=make_action(w, "D&uplicate Box", w.duplicate_selected, ("Ctrl+Shift+D",),
                                   "A copy of the selected box beside it, in the same label and pose"),
         copy_box=make_action(w, "&Copy Box", w.copy_selected, (QKeySequence.Copy,),
                              "Copy the selected box, to paste it on this page or another"),

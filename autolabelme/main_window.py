@@ -14,6 +14,7 @@ from PyQt5.QtCore import QPointF, QRectF, QSettings, QStandardPaths, Qt, QTimer,
 from PyQt5.QtGui import QCloseEvent, QDesktopServices, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
+    QDockWidget,
     QFrame,
     QLabel,
     QMainWindow,
@@ -35,6 +36,7 @@ from autolabelme.dialogs import (
     show_error,
     show_info,
 )
+from autolabelme.docks import FileList, ShapeList
 from autolabelme.document import PageDocument
 from autolabelme.folder import FolderSession, TemplateLibrary
 from autolabelme.label_list import LabelList
@@ -94,6 +96,9 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.page_view.set_hint(EMPTY_HINT)
         self.overview = OverviewView()
         self.label_list = LabelList()
+        self.file_list = FileList()
+        self.shape_list = ShapeList()
+        self.hidden_labels: set[str] = set()
         self.act = build_actions(self)
         self.init_training()
         self.init_anomalies()
@@ -143,6 +148,17 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         main.setStretchFactor(1, 0)
         main.setSizes([980, 420])
         self.setCentralWidget(main)
+        self.file_dock = self._dock("Files", "files_dock", self.file_list)
+        self.shape_dock = self._dock("Boxes", "boxes_dock", self.shape_list)
+        self.file_dock.hide()  # shown in folder mode
+
+    def _dock(self, title: str, name: str, widget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        return dock
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -198,6 +214,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
 
         view_menu = bar.addMenu("&View")
         view_menu.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size])
+        view_menu.addSeparator()
+        view_menu.addActions([self.file_dock.toggleViewAction(), self.shape_dock.toggleViewAction()])
 
         training_menu = bar.addMenu("&Training")
         self.build_training_menu(training_menu)
@@ -248,6 +266,9 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.overview.centreRequested.connect(self._centre_page_view)
         self.label_list.labelChosen.connect(self.choose_label)
         self.label_list.renameRequested.connect(self._rename_label)
+        self.file_list.pageChosen.connect(self.go_to_page)
+        self.shape_list.boxChosen.connect(self._shape_chosen)
+        self.shape_list.visibilityChanged.connect(self._set_label_visible)
         self.controls.settingsChanged.connect(self._remember_search_settings)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.labelme.closed.connect(self._labelme_closed)
@@ -290,6 +311,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         review = document.review if document is not None else PageReview()
         carried = self.carried_pages()
         self.label_list.set_labels(review, self.current_label, carried)
+        self.shape_list.show_review(review, self.hidden_labels, self.page_view.selected())
         self.show_anomaly_marks()
         names = review.names()
         position = names.index(entry.label) + 1 if entry is not None else 0
@@ -303,6 +325,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             return []
         specs = []
         for entry in self.document.review.labels:
+            if entry.label in self.hidden_labels:
+                continue
             current = entry.label == self.current_label
             for index, box in enumerate(entry.templates):
                 style = BoxStyle.TEMPLATE if current else BoxStyle.OTHER_TEMPLATE
@@ -310,7 +334,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
                 specs.append(BoxSpec(("template", entry.label, index), box_quad(box), TEMPLATE_COLOUR, style,
                                      f"template {entry.label}", tip))
         entry = self.current_entry()
-        if entry is not None:
+        if entry is not None and entry.label not in self.hidden_labels:
             for item in entry.shown():
                 if not item.accepted:
                     style, colour, tag = BoxStyle.REJECTED, REJECTED_COLOUR, "rejected"
@@ -375,6 +399,9 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.setWindowTitle(f"{self.document.name}[*] - {APP_NAME}")
         self.setWindowModified(self.is_modified())
         self.page_label.setText(self.folder.position() if self.folder is not None else "")
+        if self.folder is not None:
+            self.file_list.show_pages(self.folder.pages, self.folder.index)
+        self.file_dock.setVisible(self.folder is not None)
         mode = self.page_view.mode()
         self.mode_label.setText({Mode.BROWSE: "", Mode.DRAW_TEMPLATE: "Drawing template boxes (Esc stops)",
                                  Mode.ADD_MISSED: "Adding missed boxes (Esc stops)",
@@ -629,6 +656,24 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self._push(commands.change_box_label(self._review(), label, box_key, new_label, note, self.apply_review))
         self.statusBar().showMessage(f"The box is now in label {new_label}.", 5000)
 
+    # the side lists
+    def _shape_chosen(self, key: BoxKey) -> None:
+        if self.document is None or key[1] not in self.document.review:
+            return
+        if key[1] != self.current_label:
+            self.choose_label(key[1])
+        self.page_view.select(key)
+        self.page_view.centre_on_box(key)
+        self._show_box(key)
+        self._update_actions()
+
+    def _set_label_visible(self, label: str, visible: bool) -> None:
+        if visible:
+            self.hidden_labels.discard(label)
+        else:
+            self.hidden_labels.add(label)
+        self.refresh()
+
     def _box_hovered(self, key: BoxKey | None) -> None:
         text = self.describe_box(key) or self.describe_box(self.page_view.selected())
         if text:
@@ -651,7 +696,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             for action in menu.actions():
                 if action.isSeparator() or action.menu() is not None:
                     continue
-                rows.append((action.text().replace("&", ""), shortcut_text(action), action.statusTip()))
+                name = {self.undo_action: "Undo", self.redo_action: "Redo"}.get(action, action.text().replace("&", ""))
+                rows.append((name, shortcut_text(action), action.statusTip()))
         rows.append(("Zoom", "mouse wheel", "Zoom in or out around the pointer"))
         rows.append(("Pan", "drag (middle button: always)", "Move the page"))
         rows.append(("Add a missed box", "Ctrl+drag", "Box an occurrence the matcher missed (current label)"))

@@ -78,6 +78,13 @@ class PageFilesMixin:
     def previous_page(self) -> None:
         self._step_page(-1)
 
+    def go_to_page(self, index: int) -> None:
+        """Folder mode: open the folder's page number `index` (the file list's click)."""
+        if self.folder is not None and index != self.folder.index:
+            self._step_page(index - self.folder.index)
+        elif self.folder is not None:
+            self.refresh()  # the list's selection back on the open page
+
     def _step_page(self, step: int) -> None:
         folder = self.folder
         if folder is None or self.is_busy() or not 0 <= folder.index + step < len(folder.pages):
@@ -149,6 +156,7 @@ class PageFilesMixin:
         self.document = document
         self.undo_stack.clear()
         self.current_label = None
+        self.hidden_labels.clear()
         pixmap = pixmap_from_bgr(document.image) if document is not None else None
         self.page_view.set_page(pixmap)
         self.overview.set_page(pixmap)

@@ -13,6 +13,6 @@ from dea_core.matching.matcher import MatchOptions
 from dea_core.matching.poses import scale_steps
 
 WHOLE_ORNAMENT_ROTATIONS = (0.0, 180.0)
-WHOLE_ORNAMENT_SIZES = (0.9, 1.1, 3)  # from, to, how many
+WHOLE_ORNAMENT_SIZES = (0.8, 1.25, 3)  # from, to, how many: 0.8, 1 and 1.25 times the box
 WHOLE_ORNAMENT = MatchOptions(rotations=WHOLE_ORNAMENT_ROTATIONS, flip=True,
                               scales=scale_steps(*WHOLE_ORNAMENT_SIZES), neighbourhood=None)

@@ -163,9 +163,10 @@ def test_wheel_zooms_under_the_pointer_keys_zoom_and_fit_and_a_drag_pans(driver,
     window.open_path(page)
     view = window.page_view
     fit = view.current_scale()
-    _, y0, _, y1 = window.current_entry().templates[0]
-    held = QPointF(view.page_rect().width() / 2, (y0 + y1) / 2)  # the middle of the headpiece, high on the page
+    page_rect = view.page_rect()
+    held = QPointF(page_rect.width() * 0.55, page_rect.height() * 0.3)  # off the view's centre, far from the edges
     pointer = view.mapFromScene(held)
+    held = view.mapToScene(pointer)  # the page point under that screen pixel
     assert (pointer - view.viewport().rect().center()).manhattanLength() > 100
     for _ in range(3):
         wheel = QWheelEvent(QPointF(pointer), QPointF(view.viewport().mapToGlobal(pointer)), QPoint(0, 0),
