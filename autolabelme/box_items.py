@@ -13,6 +13,7 @@ from PyQt5.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QGraphicsRectIt
 
 from autolabelme.box_geometry import handles
 from dea_core.matching.overview import pose_colour
+from dea_core.matching.poses import Pose
 from dea_core.matching.result import Match
 
 TEMPLATE_COLOUR = QColor(160, 0, 170)
@@ -53,6 +54,22 @@ class BoxSpec:
         return self.style in (BoxStyle.TEMPLATE, BoxStyle.OTHER_TEMPLATE)
 
 
+def pose_name(pose: Pose) -> str:
+    """The pose in the legend's words: 'upright', 'turned 180°', 'mirrored', 'flipped, x1.25'."""
+    parts = [] if pose.flip == "none" else [pose.flip]
+    if pose.rotation % 360:
+        parts.append(f"turned {pose.rotation:g}°")
+    parts = parts or ["upright"]
+    if abs(pose.scale - 1.0) > 1e-6:
+        parts.append(f"x{pose.scale:.2f}")
+    return ", ".join(parts)
+
+
+def boxes_text(count: int) -> str:
+    """'1 box', '22 boxes'."""
+    return f"{count} box" if count == 1 else f"{count} boxes"
+
+
 def match_colour(match: Match) -> QColor:
     """Red plain, blue flipped or mirrored, green rotated (the engine's colours, BGR to RGB)."""
     b, g, r = pose_colour(match)
@@ -68,7 +85,9 @@ class TagItem(QGraphicsItem):
         self.font = QFont()
         self.font.setPointSizeF(8.0)
         metrics = QFontMetricsF(self.font)
-        self._rect = QRectF(0, 0, metrics.horizontalAdvance(text) + 6, metrics.height() + 2)
+        # Above the box's top-left corner, so the tag covers the margin, not the ornament.
+        height = metrics.height() + 2
+        self._rect = QRectF(0, -height, metrics.horizontalAdvance(text) + 6, height)
         self.setFlag(QGraphicsItem.ItemIgnoresTransformations)
 
     def boundingRect(self) -> QRectF:

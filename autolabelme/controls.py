@@ -22,6 +22,7 @@ from PyQt5.QtWidgets import (
 )
 
 from autolabelme.actions import Actions
+from autolabelme.box_items import boxes_text
 from autolabelme.match_worker import PROGRESS_STEPS
 from autolabelme.search_settings import ORIGINAL_SEARCH, SearchSettings
 from dea_core.errors import MatchOptionsError
@@ -37,11 +38,19 @@ LEGEND = ("<b style='color:#dc2828'>red</b> upright · <b style='color:#1e5adc'>
 TITLE_CHARS = 55
 
 
-def action_button(action: QAction, *, wide: bool = True) -> QToolButton:
-    """A push-button look for an action: same text, shortcut in the tooltip, enabled with it."""
+def action_button(action: QAction, *, wide: bool = True, text: str | None = None) -> QToolButton:
+    """A push-button look for an action: same text (or a shorter `text`), shortcut in the tooltip,
+    enabled with it."""
     button = QToolButton()
-    button.setDefaultAction(action)
     button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+    if text is None:
+        button.setDefaultAction(action)
+    else:  # a default action would put its own, longer text back on the button
+        button.setText(text)
+        button.setToolTip(action.toolTip())
+        button.clicked.connect(action.trigger)
+        action.changed.connect(lambda: button.setEnabled(action.isEnabled()))
+        button.setEnabled(action.isEnabled())
     if wide:
         button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
     return button
@@ -72,8 +81,8 @@ class ControlsPane(QWidget):
         grid.addWidget(self.label_title, 0, 0, 1, 4)
         grid.addWidget(action_button(actions.previous_line), 1, 0, 1, 2)
         grid.addWidget(action_button(actions.next_line), 1, 2, 1, 2)
-        self.fewer_button = action_button(actions.fewer, wide=False)
-        self.more_button = action_button(actions.more, wide=False)
+        self.fewer_button = action_button(actions.fewer, wide=False, text="-")
+        self.more_button = action_button(actions.more, wide=False, text="+")
         for button in (self.fewer_button, self.more_button):
             button.setMinimumWidth(40)
         self.threshold_label = QLabel("")
@@ -208,7 +217,7 @@ class ControlsPane(QWidget):
         self.label_title.setText(f"{first}\n(label {position} of {total}{source})")
         self.label_title.setToolTip(f"{entry.label}{note}")
         if entry.matched:
-            self.threshold_label.setText(f"threshold {entry.threshold:.2f} · {entry.count()} boxes")
+            self.threshold_label.setText(f"threshold {entry.threshold:.2f} · {boxes_text(entry.count())}")
         else:
             self.threshold_label.setText("not matched yet: Rematch (Return)")
 

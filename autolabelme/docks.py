@@ -8,6 +8,7 @@ from pathlib import Path
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QTreeWidget, QTreeWidgetItem
 
+from autolabelme.box_items import pose_name
 from dea_core.matching.review import PageReview
 
 
@@ -83,7 +84,7 @@ class ShapeList(QTreeWidget):
                         continue
                     kind = "added" if item.added else ("edited" if item.edited else "found")
                     score = "" if item.added else f"{item.match.score:.2f}"
-                    self._row(top, ("match", entry.label, item.key), kind, item.match.pose.describe(), score,
+                    self._row(top, ("match", entry.label, item.key), kind, pose_name(item.match.pose), score,
                               selected)
                 top.setExpanded(True)
             for column in (0, 1, 2):

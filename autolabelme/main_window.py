@@ -27,7 +27,15 @@ from PyQt5.QtWidgets import (
 from autolabelme import commands
 from autolabelme.actions import build_actions, shortcut_text
 from autolabelme.autosave import AUTOSAVE_INTERVAL_MS, AutosaveStore
-from autolabelme.box_items import REJECTED_COLOUR, TEMPLATE_COLOUR, BoxSpec, BoxStyle, match_colour
+from autolabelme.box_items import (
+    REJECTED_COLOUR,
+    TEMPLATE_COLOUR,
+    BoxSpec,
+    BoxStyle,
+    boxes_text,
+    match_colour,
+    pose_name,
+)
 from autolabelme.controls import ControlsPane
 from autolabelme.dialogs import (
     APP_NAME,
@@ -50,9 +58,10 @@ from autolabelme.window_anomalies import AnomalyMixin
 from autolabelme.window_files import PageFilesMixin
 from autolabelme.window_matching import MatchingMixin
 from dea_core.errors import MatchOptionsError
+from dea_core.matching.nms import quad_iou
 from dea_core.matching.poses import Pose
 from dea_core.matching.result import Match
-from dea_core.matching.review import ADDED, LabelReview, PageReview, box_quad
+from dea_core.matching.review import ADDED, TEMPLATE_IOU, LabelReview, PageReview, box_quad
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "autolabelme.md"
 EMPTY_HINT = ("Open a page: File > Open (Ctrl+O), a LabelMe JSON or a scanned picture,\n"
@@ -247,6 +256,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         toolbar.addActions([a.fit, a.previous_page, a.next_page])
         self.addToolBar(toolbar)
         self._menus = [file_menu, edit_menu, match_menu, view_menu, training_menu, help_menu]
+        for menu in self._menus:
+            menu.setToolTipsVisible(True)  # a greyed-out item says why in its tooltip
 
     def _build_status_bar(self) -> None:
         self.mode_label = QLabel()
@@ -340,6 +351,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
                     style, colour, tag = BoxStyle.REJECTED, REJECTED_COLOUR, "rejected"
                 elif item.added:
                     style, colour, tag = BoxStyle.ADDED, match_colour(item.match), "added"
+                elif any(quad_iou(item.match.quad, box_quad(box)) >= TEMPLATE_IOU for box in entry.templates):
+                    style, colour, tag = BoxStyle.MATCH, match_colour(item.match), "template"  # finds itself
                 else:
                     style, colour, tag = BoxStyle.MATCH, match_colour(item.match), f"{item.match.score:.2f}"
                 key = ("match", entry.label, item.key)
@@ -424,7 +437,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         state = "kept, click to reject" if item.accepted else "rejected, click to accept"
         if item.added:
             return f"Label {entry.label} · box added by hand · {state}"
-        return (f"Label {entry.label} · score {item.match.score:.3f} · {item.match.pose.describe()}"
+        return (f"Label {entry.label} · score {item.match.score:.3f} · {pose_name(item.match.pose)}"
                 f" · {state}")
 
     # undoable edits
@@ -468,7 +481,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.statusBar().showMessage(f"Threshold {entry.threshold:.2f} is the {limit}.", 5000)
             return
         self._push(commands.set_threshold(self._review(), entry.label, more, self.apply_review))
-        self.statusBar().showMessage(f"Threshold {changed.threshold:.2f}: {changed.count()} boxes for "
+        self.statusBar().showMessage(f"Threshold {changed.threshold:.2f}: {boxes_text(changed.count())} for "
                                      f"{entry.label}.", 5000)
 
     def correct_label(self) -> None:

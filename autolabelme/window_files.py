@@ -9,6 +9,7 @@ from PyQt5.QtCore import QStandardPaths
 from PyQt5.QtWidgets import QFileDialog
 
 from autolabelme.autosave import Autosave, write_quietly
+from autolabelme.box_items import boxes_text
 from autolabelme.dialogs import ask_recover, ask_reload, ask_save_changes, show_error, show_info
 from autolabelme.document import PageDocument
 from autolabelme.folder import FolderSession, pages_in_folder
@@ -234,7 +235,7 @@ class PageFilesMixin:
             self.folder.replace_current(saved)
         self.settings.add_recent(saved)
         self._update_title()
-        self.statusBar().showMessage(f"Saved {saved} ({document.review.total()} boxes).", 8000)
+        self.statusBar().showMessage(f"Saved {saved} ({boxes_text(document.review.total())}).", 8000)
         return True
 
     def save_images(self, folder: Path | None = None) -> bool:

@@ -44,6 +44,8 @@ APP_NAME = dialogs.APP_NAME
 SAMPLE_PAIR = RESOURCES / "sample_pair"
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "ransac_gui.md"
 OVERALL_STEPS = 1000
+# The left column never narrows below this, so the scans' names stay readable in every view.
+LEFT_COLUMN_WIDTH = 420
 
 
 class MainWindow(ResultsMixin, QMainWindow):
@@ -145,6 +147,7 @@ class MainWindow(ResultsMixin, QMainWindow):
         column.addWidget(self.hint)
         column.addWidget(self.scan_list, 1)
         column.addWidget(self.options_pane)
+        left.setMinimumWidth(LEFT_COLUMN_WIDTH)
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.compare)
