@@ -72,7 +72,11 @@ def ask_template_name(parent: QWidget, labels: list[str], label: str = "", note:
                       title: str = "Name the ornament") -> tuple[str, str | None] | None:
     """(label, note) for a template box, or None when cancelled."""
     dialog = TemplateNameDialog(labels, label, note, title=title, parent=parent)
-    if dialog.exec_() != QDialog.Accepted:
+    accepted = dialog.exec_() == QDialog.Accepted
+    # Give the keyboard back to the window (without a window manager nothing would): Esc and
+    # Return work at once, without a click on the page first.
+    parent.window().activateWindow()
+    if not accepted:
         return None
     label, note = dialog.values()
     return (label, note) if label else None

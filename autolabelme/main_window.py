@@ -569,6 +569,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         if mode is Mode.DRAW_TEMPLATE:
             review = self._review()
             answer = ask_template_name(self, review.names(), self._suggested_label())
+            self.page_view.setFocus()
             if answer is not None:
                 label, note = answer
                 self._push(commands.add_template(review, label, note, box, self.apply_review))

@@ -6,6 +6,7 @@ import time
 import numpy as np
 from PyQt5.QtCore import QPoint, QPointF, Qt
 from PyQt5.QtGui import QWheelEvent
+from PyQt5.QtWidgets import QApplication
 
 pytest_plugins = ["autolabelme.testing"]
 
@@ -82,7 +83,9 @@ def test_drawing_a_template_box_names_it_with_a_note_and_undo_removes_it(driver,
     assert window.current_label == "0"
     assert window.label_list.labels() == ["1", "0"]
 
-    qtbot.keyClick(window.page_view, Qt.Key_Escape)
+    # The keyboard is back on the page after the name dialog: Esc works without a click first.
+    assert QApplication.focusWidget() is window.page_view
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Escape)
     assert not window.act.draw_template.isChecked()
     window.undo_action.trigger()
     assert window.document.review.names() == ["1"]
