@@ -74,6 +74,7 @@ class Actions:
     zoom_out: QAction
     fit: QAction
     actual_size: QAction
+    brightness: QAction
     shortcuts: QAction
     guide: QAction
 
@@ -141,6 +142,8 @@ def build_actions(window) -> Actions:
         fit=make_action(w, "&Fit Page", w.page_view.fit, ("Ctrl+0", "F"), "Show the whole page"),
         actual_size=make_action(w, "&Actual Pixels", w.page_view.actual_size, ("Ctrl+1",),
                                 "One screen pixel per page pixel"),
+        brightness=make_action(w, "&Brightness and Contrast...", w.adjust_brightness, ("Ctrl+Shift+M",),
+                               "Make a faint or dark scan easier to see (the scan itself is not changed)"),
         shortcuts=make_action(w, "&Keyboard Shortcuts", w.show_shortcuts, (QKeySequence.HelpContents,)),
         guide=make_action(w, "AutoLabelme &Guide", w.open_guide, tip="Open the user guide"),
     )

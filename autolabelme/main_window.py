@@ -20,6 +20,7 @@ from PyQt5.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QStyle,
     QToolBar,
     QUndoStack,
 )
@@ -36,6 +37,7 @@ from autolabelme.box_items import (
     match_colour,
     pose_name,
 )
+from autolabelme.brightness import NEUTRAL, BrightnessDialog, adjusted
 from autolabelme.controls import ControlsPane
 from autolabelme.dialogs import (
     APP_NAME,
@@ -51,7 +53,7 @@ from autolabelme.label_list import LabelList
 from autolabelme.labelme_launcher import LabelmeLauncher
 from autolabelme.match_worker import MatchThread
 from autolabelme.overview import OverviewView
-from autolabelme.page_view import Mode, PageView
+from autolabelme.page_view import Mode, PageView, pixmap_from_bgr
 from autolabelme.settings import AppSettings
 from autolabelme.training_menu import TrainingMixin
 from autolabelme.window_anomalies import AnomalyMixin
@@ -108,6 +110,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.file_list = FileList()
         self.shape_list = ShapeList()
         self.hidden_labels: set[str] = set()
+        self.brightness = (NEUTRAL, NEUTRAL)  # brightness, contrast (percent) of the page as shown
         self.act = build_actions(self)
         self.init_training()
         self.init_anomalies()
@@ -222,7 +225,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         match_menu.addActions([a.rematch, a.match_all, a.correct_label])
 
         view_menu = bar.addMenu("&View")
-        view_menu.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size])
+        view_menu.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size, a.brightness])
         view_menu.addSeparator()
         view_menu.addActions([self.file_dock.toggleViewAction(), self.shape_dock.toggleViewAction()])
 
@@ -235,7 +238,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
 
         toolbar = QToolBar("Main tools")
         toolbar.setObjectName("main_toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         toolbar.addActions([a.open, a.open_folder, a.save_json])
         toolbar.addSeparator()
         # The toolbar keeps short names; the menu's entries say what would be undone.
@@ -255,9 +258,24 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         toolbar.addSeparator()
         toolbar.addActions([a.fit, a.previous_page, a.next_page])
         self.addToolBar(toolbar)
+        self._set_icons()
         self._menus = [file_menu, edit_menu, match_menu, view_menu, training_menu, help_menu]
         for menu in self._menus:
             menu.setToolTipsVisible(True)  # a greyed-out item says why in its tooltip
+
+    def _set_icons(self) -> None:
+        """The style's standard icons on the toolbar's and menus' main commands (no bundled files)."""
+        a, style = self.act, self.style()
+        for action, icon in ((a.open, QStyle.SP_DialogOpenButton), (a.open_folder, QStyle.SP_DirOpenIcon),
+                             (a.save_json, QStyle.SP_DialogSaveButton), (self.undo_button_action, QStyle.SP_ArrowBack),
+                             (self.redo_button_action, QStyle.SP_ArrowForward),
+                             (a.draw_template, QStyle.SP_FileDialogNewFolder),
+                             (a.add_missed, QStyle.SP_FileDialogListView), (a.edit_mode, QStyle.SP_FileDialogDetailedView),
+                             (a.fit, QStyle.SP_TitleBarMaxButton), (a.previous_page, QStyle.SP_MediaSeekBackward),
+                             (a.next_page, QStyle.SP_MediaSeekForward)):
+            action.setIcon(style.standardIcon(icon))
+        self.undo_action.setIcon(style.standardIcon(QStyle.SP_ArrowBack))
+        self.redo_action.setIcon(style.standardIcon(QStyle.SP_ArrowForward))
 
     def _build_status_bar(self) -> None:
         self.mode_label = QLabel()
@@ -399,7 +417,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         in_folder = self.folder is not None and not busy
         a.next_page.setEnabled(in_folder and self.folder.index + 1 < len(self.folder.pages))
         a.previous_page.setEnabled(in_folder and self.folder.index > 0)
-        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual_size):
+        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual_size, a.brightness):
             action.setEnabled(document is not None)
         a.cancel.setEnabled(busy or self.page_view.mode() is not Mode.BROWSE)
         self.update_training_actions()
@@ -702,6 +720,19 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
 
     def _centre_page_view(self, point: QPointF) -> None:
         self.page_view.centerOn(point)
+
+    def adjust_brightness(self) -> None:
+        """View > Brightness and Contrast: the page follows the sliders; the scan itself is untouched."""
+        if self.document is None:
+            return
+        dialog = BrightnessDialog(*self.brightness, self)
+        dialog.changed.connect(self.set_brightness)
+        dialog.exec_()
+
+    def set_brightness(self, brightness: int, contrast: int) -> None:
+        self.brightness = (brightness, contrast)
+        if self.document is not None:
+            self.page_view.replace_picture(pixmap_from_bgr(adjusted(self.document.image, brightness, contrast)))
 
     # menus without their own module
     def show_shortcuts(self) -> None:

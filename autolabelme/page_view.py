@@ -115,6 +115,11 @@ class PageView(QGraphicsView):
         self._hint.setVisible(pixmap is None)
         self.fit()
 
+    def replace_picture(self, pixmap: QPixmap) -> None:
+        """Show another rendering of the same page (brightness, contrast); boxes and zoom stay."""
+        if self._pixmap_item is not None:
+            self._pixmap_item.setPixmap(pixmap)
+
     def page_rect(self) -> QRectF:
         return QRectF() if self._pixmap_item is None else self._pixmap_item.boundingRect()
 

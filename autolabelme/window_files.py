@@ -10,6 +10,7 @@ from PyQt5.QtWidgets import QFileDialog
 
 from autolabelme.autosave import Autosave, write_quietly
 from autolabelme.box_items import boxes_text
+from autolabelme.brightness import NEUTRAL
 from autolabelme.dialogs import ask_recover, ask_reload, ask_save_changes, show_error, show_info
 from autolabelme.document import PageDocument
 from autolabelme.folder import FolderSession, pages_in_folder
@@ -160,6 +161,8 @@ class PageFilesMixin:
         self.hidden_labels.clear()
         pixmap = pixmap_from_bgr(document.image) if document is not None else None
         self.page_view.set_page(pixmap)
+        if document is not None and self.brightness != (NEUTRAL, NEUTRAL):  # kept from page to page
+            self.set_brightness(*self.brightness)
         self.overview.set_page(pixmap)
         self._set_mode(Mode.BROWSE)
         if document is not None:

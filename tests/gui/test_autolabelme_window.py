@@ -136,3 +136,21 @@ def test_score_tags_sit_above_their_boxes_and_the_templates_own_match_is_tagged_
             top = item.mapToScene(item.tag.mapToParent(item.tag.boundingRect().bottomLeft()))
             assert top.y() <= item.quad[:, 1].min() + 0.01  # the tag ends where the box begins
     assert window.controls.threshold_label.text().endswith("22 boxes")
+
+
+def test_brightness_and_contrast_change_the_page_shown_not_the_scan(window, page, monkeypatch):
+    from autolabelme.brightness import BrightnessDialog
+
+    window.open_path(page)
+    scan = window.document.image.copy()
+    before = window.page_view._pixmap_item.pixmap().toImage().pixelColor(5, 5).lightness()
+
+    def move_sliders(dialog):
+        dialog.brightness.setValue(60)
+        return 0
+
+    monkeypatch.setattr(BrightnessDialog, "exec_", move_sliders)
+    window.act.brightness.trigger()
+    after = window.page_view._pixmap_item.pixmap().toImage().pixelColor(5, 5).lightness()
+    assert after < before * 0.75 and (window.document.image == scan).all()
+    assert all(not action.icon().isNull() for action in (window.act.open, window.act.save_json, window.act.edit_mode))
