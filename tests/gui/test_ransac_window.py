@@ -231,6 +231,25 @@ def test_compare_modes_and_views_zoom_together(qtbot, window, scans):
     assert compare.right_view.top.opacity() == pytest.approx(0.3)
 
 
+def test_side_by_side_panes_line_up_and_the_scan_list_keeps_its_width_in_every_view(qtbot, window, scans):
+    window.open_folder(scans)
+    _align(qtbot, window)
+    window.resize(1000, 700)  # narrow: the right title is longer than its pane and wraps
+    compare, left_column = window.compare, window.centralWidget().widget(0)
+    widths = {}
+    for mode in ("side", "overlay", "difference"):
+        compare.set_mode(mode)
+        QApplication.processEvents()
+        widths[mode] = left_column.width()
+    compare.set_mode("side")
+    QApplication.processEvents()
+    assert compare.right_title.heightForWidth(compare.right_title.width()) > compare.fontMetrics().lineSpacing()
+    left_top = compare.left_view.mapTo(window, compare.left_view.rect().topLeft()).y()
+    right_top = compare.right_view.mapTo(window, compare.right_view.rect().topLeft()).y()
+    assert left_top == right_top
+    assert len(set(widths.values())) == 1 and widths["overlay"] >= 420
+
+
 def test_cancel_mid_batch_keeps_the_sources_already_aligned(qtbot, window, scans, dialogs, tmp_path):
     (scans / "b_broken.jpg").unlink()
     for name, scale in (("b_f85.jpg", 0.55), ("c_f85.jpg", 0.45)):
