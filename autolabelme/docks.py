@@ -9,7 +9,7 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QTreeWidget, QTreeWidgetItem
 
 from autolabelme.box_items import pose_name
-from dea_core.matching.review import PageReview
+from dea_core.matching.review import PageReview, lies_on_template
 
 
 class FileList(QListWidget):
@@ -82,7 +82,8 @@ class ShapeList(QTreeWidget):
                 for item in entry.shown():
                     if not item.accepted:
                         continue
-                    kind = "added" if item.added else ("edited" if item.edited else "found")
+                    kind = ("added" if item.added else "edited" if item.edited
+                            else "template's own" if lies_on_template(entry, item.match) else "found")
                     score = "" if item.added else f"{item.match.score:.2f}"
                     self._row(top, ("match", entry.label, item.key), kind, pose_name(item.match.pose), score,
                               selected)

@@ -60,10 +60,9 @@ from autolabelme.window_anomalies import AnomalyMixin
 from autolabelme.window_files import PageFilesMixin
 from autolabelme.window_matching import MatchingMixin
 from dea_core.errors import MatchOptionsError
-from dea_core.matching.nms import quad_iou
 from dea_core.matching.poses import Pose
 from dea_core.matching.result import Match
-from dea_core.matching.review import ADDED, TEMPLATE_IOU, LabelReview, PageReview, box_quad
+from dea_core.matching.review import ADDED, LabelReview, PageReview, box_quad, lies_on_template
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "autolabelme.md"
 EMPTY_HINT = ("Open a page: File > Open (Ctrl+O), a LabelMe JSON or a scanned picture,\n"
@@ -369,7 +368,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
                     style, colour, tag = BoxStyle.REJECTED, REJECTED_COLOUR, "rejected"
                 elif item.added:
                     style, colour, tag = BoxStyle.ADDED, match_colour(item.match), "added"
-                elif any(quad_iou(item.match.quad, box_quad(box)) >= TEMPLATE_IOU for box in entry.templates):
+                elif lies_on_template(entry, item.match):
                     style, colour, tag = BoxStyle.MATCH, match_colour(item.match), "template"  # finds itself
                 else:
                     style, colour, tag = BoxStyle.MATCH, match_colour(item.match), f"{item.match.score:.2f}"

@@ -319,6 +319,11 @@ def _own_occurrence(found: list[ReviewedMatch], box: Box) -> ReviewedMatch | Non
     return best if best is not None and quad_iou(best.match.quad, quad) >= TEMPLATE_IOU else None
 
 
+def lies_on_template(entry: LabelReview, match: Match) -> bool:
+    """True for the match that is a template box's own occurrence (the template finding itself)."""
+    return any(quad_iou(match.quad, box_quad(box)) >= TEMPLATE_IOU for box in entry.templates)
+
+
 def box_quad(box: Box) -> np.ndarray:
     """Corners (4, 2) of an upright box: top-left, top-right, bottom-right, bottom-left."""
     x0, y0, x1, y1 = box
