@@ -88,26 +88,31 @@ def run_match_job(json_path: Path, outputs: MatchOutputs, options: MatchOptions,
         if label_file.image_data is None:
             plan.add_input(label_file.image_file())
         notes = apply_label_notes(label_file)
-        json_out = plan.add(outputs.json_path, within=outputs.out_dir, replaces_input=True)
-        if notes:
-            plan.add(notes_path(json_out), within=outputs.out_dir)
-        if outputs.overview_path is not None:
-            plan.add(outputs.overview_path, within=outputs.out_dir)
-        if outputs.crops_dir is not None:
-            plan.add_folder(outputs.crops_dir)
+        _declare_outputs(plan, outputs, bool(notes))
         image = load_label_image(label_file)
         results = match_page(label_file, image, options, labels, progress=progress, cancel=cancel)
         matched = with_matches(label_file, results, notes=notes, polygon=outputs.polygon)
         chosen = [m for r in results.values() for m in r.above()]
-        plan.stage(json_out, label_file_text(matched, json_out))
+        plan.stage(outputs.json_path, label_file_text(matched, outputs.json_path))
         if notes:
-            plan.stage(notes_path(json_out), label_notes_text(notes))
+            plan.stage(notes_path(outputs.json_path), label_notes_text(notes))
         if outputs.overview_path is not None:
             plan.stage(outputs.overview_path, png_bytes(outputs.overview_path, draw_matches(image, chosen)))
         crops = (stage_crops(plan, image, chosen, outputs.crops_dir, Path(outputs.json_path).stem)
                  if outputs.crops_dir is not None else [])
         written = plan.commit()
     return MatchReport(results, notes, tuple(p for p in written if p not in crops), tuple(crops))
+
+
+def _declare_outputs(plan: OutputPlan, outputs: MatchOutputs, notes: bool) -> None:
+    """Check every destination of a job before the matching: only the JSON may replace the input."""
+    plan.add(outputs.json_path, within=outputs.out_dir, replaces_input=True)
+    if notes:
+        plan.add(notes_path(outputs.json_path), within=outputs.out_dir)
+    if outputs.overview_path is not None:
+        plan.add(outputs.overview_path, within=outputs.out_dir)
+    if outputs.crops_dir is not None:
+        plan.add_folder(outputs.crops_dir)
 
 
 def notes_path(json_path: Path) -> Path:
