@@ -62,15 +62,34 @@ def dea(*args: object) -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
-def dea_process(*args: object, cwd: Path) -> Run:
-    """`dea ARGS` in its own process, for the cases that used to hang: killed after HANG_LIMIT_S."""
+# Runs command lines one after another in one process and prints each one's [status, stdout, stderr].
+_RUNNER = """
+import contextlib, io, json, sys
+from dea_core.cli.main import main
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 2
+    print(json.dumps([code, out.getvalue(), err.getvalue()]), flush=True)
+"""
+
+
+def dea_processes(*command_lines: list[object], cwd: Path) -> list[Run]:
+    """Each `dea` command line in a process of their own, for the cases that used to hang: all of
+    them must end within HANG_LIMIT_S (one process, so torch is imported once)."""
+    argv = json.dumps([[str(arg) for arg in line] for line in command_lines])
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     try:
-        done = subprocess.run([sys.executable, "-m", "dea_core.cli.main", *map(str, args)], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=HANG_LIMIT_S, check=False)
+        done = subprocess.run([sys.executable, "-c", _RUNNER, argv], cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=HANG_LIMIT_S, check=False)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"dea {' '.join(map(str, args))} still ran after {HANG_LIMIT_S} s")
-    return Run(done.returncode, done.stdout, done.stderr)
+        pytest.fail(f"{argv[:300]} still ran after {HANG_LIMIT_S} s")
+    runs = [Run(*json.loads(line)) for line in done.stdout.splitlines()]
+    assert len(runs) == len(command_lines), done.stderr
+    return runs
 
 
 def files(folder: Path) -> dict[str, bytes | str]:
@@ -285,40 +304,39 @@ def test_7_a_temp_file_left_by_a_killed_save_is_removed_by_the_next_run(tmp_path
 
 # --- 8-11: what used to hang or run away ends at once --------------------------------------------
 
-@pytest.mark.parametrize("case", ["page is a FIFO", "imagePath is a FIFO", "imagePath is /dev/zero"])
-def test_8_only_regular_files_are_read(tmp_path, case):
-    if case == "page is a FIFO":
-        page = tmp_path / "page.json"
-        os.mkfifo(page)
-        named = page
-    else:
-        target = "/dev/zero" if "zero" in case else "fifo.png"
-        if "FIFO" in case:
-            os.mkfifo(tmp_path / target)
-        page = edited_page(tmp_path, imagePath=target)
-        named = target
+def test_8_only_regular_files_are_read(tmp_path):
+    fifo_page = tmp_path / "fifo.json"
+    os.mkfifo(fifo_page)
+    os.mkfifo(tmp_path / "fifo.png")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    pages = {fifo_page: fifo_page, edited_page(tmp_path / "a", imagePath="../fifo.png"): "../fifo.png",
+             edited_page(tmp_path / "b", imagePath="/dev/zero"): "/dev/zero"}
 
-    run = dea_process("match", page, "-o", tmp_path / "o.json", "-q", cwd=tmp_path)
+    runs = dea_processes(*[["match", page, "-o", tmp_path / "o.json", "-q"] for page in pages], cwd=tmp_path)
 
-    assert "not a regular file" in assert_refused(run, named)
+    for run, named in zip(runs, pages.values()):
+        assert "not a regular file" in assert_refused(run, named)
     assert not (tmp_path / "o.json").exists()
 
 
-@pytest.mark.parametrize("option", [["--rotation-range", "0", "1e12"], ["--scales", "0.8:1.25:100000000"],
-                                    ["--rotations", ",".join(["1"] * 1000)]])
-def test_9_search_counts_beyond_a_sane_limit_are_command_line_errors(tmp_path, option):
+def test_9_search_counts_beyond_a_sane_limit_are_command_line_errors(tmp_path):
     page = sample_page(tmp_path)
+    options = [["--rotation-range", "0", "1e12"], ["--scales", "0.8:1.25:100000000"],
+               ["--rotations", ",".join(["1"] * 1000)]]
 
-    run = dea_process("match", page, "-o", tmp_path / "o.json", *option, "-q", cwd=tmp_path)
+    runs = dea_processes(*[["match", page, "-o", tmp_path / "o.json", *option, "-q"] for option in options],
+                         cwd=tmp_path)
 
-    assert run.code == 2 and "Traceback" not in run.err
-    assert option[0] in run.err
+    for run, option in zip(runs, options):
+        assert run.code == 2 and "Traceback" not in run.err
+        assert option[0] in run.err
 
 
 def test_10_merge_refuses_an_absurd_shard_count_at_once(tmp_path):
     shard_summary(tmp_path, "", "summary-shard-1-of-10000000000.csv")
 
-    run = dea_process("merge", tmp_path, cwd=tmp_path)
+    [run] = dea_processes(["merge", tmp_path], cwd=tmp_path)
 
     assert_refused(run, "summary-shard-1-of-10000000000.csv")
     assert not (tmp_path / "summary.csv").exists()
