@@ -222,7 +222,9 @@ def _check_output(output: Path | None, args: Any) -> None:
         raise DatasetError("give the model file to write with -o MODEL.pt")
     if output.exists() and not args.overwrite and (args.resume is None or output.resolve() != args.resume.resolve()):
         raise DatasetError(f"{output}: already exists; choose another name, pass --overwrite, or --resume it")
-    read = [getattr(args, name, None) for name in ("detector", "vgg_weights")]
+    from dea_core.detection.dataset import MANIFEST  # here: it imports torch, which `dea --help` need not
+
+    read = [getattr(args, name, None) for name in ("detector", "vgg_weights")] + [args.dataset / MANIFEST]
     OutputPlan([path for path in read if path is not None], overwrite=True).add(output)
 
 

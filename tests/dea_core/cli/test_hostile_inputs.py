@@ -195,6 +195,17 @@ def test_2_evaluate_json_never_replaces_the_model_or_a_page(tmp_path, victim):
     assert files(tmp_path) == before
 
 
+def test_2_training_never_writes_its_model_over_the_dataset_or_the_detector(tmp_path):
+    ds = tmp_path / "ds"
+    path = manifest(ds)
+    detector = tiny_detector(tmp_path / "det.pt")
+    before = files(tmp_path)
+
+    assert_refused(dea("train-detector", ds, "-o", path, "--overwrite", "--backbone", "light", "-q"), path)
+    assert_refused(dea("train-dea", ds, "--detector", detector, "-o", detector, "--overwrite", "-q"), detector)
+    assert files(tmp_path) == before
+
+
 def test_3_align_set_pictures_never_replace_the_scans_named_like_them(tmp_path):
     shutil.copy(ALIGNMENT_DATA / "tragiques1616_f39_headpiece.png", tmp_path / "ref.png")
     for name in ("difference.png", "average.png"):
