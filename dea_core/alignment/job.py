@@ -107,7 +107,8 @@ def write_pair(outcome: PairOutcome, source_path: Path, base: Path, labels: Labe
     if alignment is None:
         return []
     files = [_write_png(base.with_name(base.name + ".aligned.png"), alignment.aligned),
-             _write_png(base.with_name(base.name + ".confidence.png"), confidence_picture(alignment.confidence))]
+             _write_png(base.with_name(base.name + ".confidence.png"), confidence_picture(alignment.confidence,
+                                                                                        alignment.observed))]
     if save_mapping:
         files.append(_write_npy(base.with_name(base.name + ".mapping.npy"), alignment.mapping))
     if labels is not None:
