@@ -41,7 +41,9 @@ def _push_pull(weighted: np.ndarray, weight: np.ndarray) -> np.ndarray:
     while min(weights[-1].shape[:2]) >= 2 * _SMALLEST_LEVEL:
         sums.append(_channels(cv2.pyrDown(sums[-1])))
         weights.append(_channels(cv2.pyrDown(weights[-1])))
-    filled = sums[-1] / np.maximum(weights[-1], 1e-6) * (weights[-1] > 0)
+    # The smallest level's empty cells take the mean of all observed flow.
+    overall = weighted.sum(axis=(0, 1)) / np.maximum(weight.sum(axis=(0, 1)), 1e-6)
+    filled = np.where(weights[-1] > 1e-6, sums[-1] / np.maximum(weights[-1], 1e-6), overall)
     for level_sum, level_weight in zip(reversed(sums[:-1]), reversed(weights[:-1])):
         height, width = level_weight.shape[:2]
         coarser = _channels(cv2.pyrUp(filled, dstsize=(width, height)))

@@ -21,11 +21,16 @@ import numpy as np
 from dea_core.alignment.errors import AlignmentCancelled, AlignmentOptionsError
 from dea_core.alignment.fill import fill_unobserved
 from dea_core.alignment.mapping import identity_mapping
+from dea_core.alignment.similarity import local_ncc
 
 CancelCheck = Callable[[], bool]
 FractionCallback = Callable[[float], None]
 
 _STRUCTURE_WINDOW: Final = 7
+# Pixels this close to the edge of the picture or of the source's footprint are never observed.
+_EDGE_MARGIN: Final = 8
+# A flow is trusted only where it leaves the local correlation at most this much below the coarse warp's.
+_LIKENESS_SLACK: Final = 0.02
 # Most pictures show blank paper (or smooth sky) on at least this share of their pixels.
 _PAPER_PERCENTILE: Final = 20
 
@@ -93,9 +98,10 @@ def refine_flow(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray, op
     report(0.8)
     cycle = cycle_error(forward, backward)
     consistent = np.exp(-0.5 * (cycle / options.cycle_tolerance) ** 2)
-    # The edge of the source's footprint compares with paper the source does not have.
-    inner = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    weights = texture_weight(reference, options) * (consistent * inner)[..., None]
+    # Near the edge of the source's footprint, or of the picture, DIS's patches reach past it.
+    margin = np.ones((2 * _EDGE_MARGIN + 1, 2 * _EDGE_MARGIN + 1), np.uint8)
+    inner = cv2.erode(valid.astype(np.uint8), margin, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    weights = texture_weight(reference, options) * (consistent * inner * _improves(reference, warped, forward))[..., None]
     filled = fill_unobserved(forward, weights)
     report(1.0)
     return FineFlow(filled, weights.min(axis=2), cycle.astype(np.float32))
@@ -121,6 +127,15 @@ def cycle_error(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     follow = identity_mapping(*forward.shape[:2]) + forward
     back = cv2.remap(backward, follow[..., 0], follow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return np.linalg.norm(forward + back, axis=2)
+
+
+def _improves(reference: np.ndarray, warped: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the flow makes the warped source correlate with the reference at least as well as before."""
+    follow = identity_mapping(*flow.shape[:2]) + flow
+    moved = cv2.remap(warped, follow[..., 0], follow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    before, _ = local_ncc(reference, warped, _STRUCTURE_WINDOW)
+    after, _ = local_ncc(reference, moved, _STRUCTURE_WINDOW)
+    return after >= before - _LIKENESS_SLACK
 
 
 def _dis(options: FineOptions) -> cv2.DISOpticalFlow:
