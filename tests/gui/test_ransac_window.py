@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import QApplication, QFileDialog, QMessageBox
 from autolabelme.main_window import MainWindow as AutoLabelmeWindow
 from dea_core.io.images import read_image
 from dea_core.io.labelme_json import Shape, load_label_file, new_label_file, save_label_file
+from ransac_gui.compare_pictures import pair_difference
 from ransac_gui.main_window import MainWindow
 from ransac_gui.scans import Status
 from ransac_gui.settings import WindowOptions
@@ -315,3 +316,20 @@ def test_autolabelme_file_menu_opens_the_ransac_window(qtbot, tmp_path, monkeypa
     assert windows
     for opened in windows:
         qtbot.addWidget(opened)
+
+
+def test_difference_view_shows_where_the_alignment_is_interpolated(qtbot, window, scans):
+    window.open_folder(scans)
+    _align(qtbot, window)
+    window.compare.set_mode("difference")
+    result = window.scans.sources[0].result
+    interpolated = (result.observed < 0.5) & result.inside
+    observed = (result.observed >= 0.5) & result.inside
+    assert interpolated.any() and observed.any()
+    picture = window.compare._picture("difference")
+    plain = pair_difference(read_image(scans / "z_f39.png"), result.aligned, result.inside)
+    # Interpolated paper is washed pale yellow (less blue than red), observed pixels are left as they were.
+    assert np.array_equal(picture[observed], plain[observed])
+    paper = interpolated & (plain.min(axis=2) == 255)
+    assert (picture[paper][:, 0] < picture[paper][:, 2]).all()
+    assert "interpolated" in window.compare.caption.text()
