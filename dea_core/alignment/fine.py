@@ -37,8 +37,10 @@ _PAPER_PERCENTILE: Final = 20
 
 @dataclass(frozen=True)
 class FineOptions:
-    """DIS's finest pyramid level (0: full resolution, 1: half) and its variational refinement
-    steps; then what counts as observed. A component (x or y) of the flow is observed where the
+    """DIS's finest pyramid level (0: full resolution, 1: half; None: the coarsest whose long side
+    is still at least `dis_side`, so 1 at 1200 px and 0 for small crops, where half resolution
+    lost a tenth of a pixel on the landmark pairs) and its variational refinement steps; then
+    what counts as observed. A component (x or y) of the flow is observed where the
     7x7 mean of the reference's squared gradient along it (pictures in [0, 1], Sobel / 8) exceeds
     `paper_multiple` times its 20th percentile over the picture (blank paper's grain, which
     differs between two sheets), ramping to full weight `texture_span` above; times
@@ -46,7 +48,8 @@ class FineOptions:
     (docs/alignment.md).
     """
 
-    finest_scale: int = 1
+    finest_scale: int | None = None
+    dis_side: int = 600
     refinement_iterations: int = 5
     paper_multiple: float = 2.0
     texture_span: float = 2e-4
@@ -89,7 +92,7 @@ def refine_flow(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray, op
     """
     report = progress or (lambda fraction: None)
     ref8, warped8 = _to_uint8(reference), _to_uint8(warped)
-    flow = _dis(options)
+    flow = _dis(options, max(reference.shape))
     forward = flow.calc(ref8, warped8, None)
     _check_cancel(cancel)
     report(0.4)
@@ -138,9 +141,12 @@ def _improves(reference: np.ndarray, warped: np.ndarray, flow: np.ndarray) -> np
     return after >= before - _LIKENESS_SLACK
 
 
-def _dis(options: FineOptions) -> cv2.DISOpticalFlow:
+def _dis(options: FineOptions, side: int) -> cv2.DISOpticalFlow:
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    flow.setFinestScale(options.finest_scale)
+    finest = options.finest_scale
+    if finest is None:
+        finest = max(0, int(np.floor(np.log2(max(side, 1) / options.dis_side))))
+    flow.setFinestScale(finest)
     flow.setVariationalRefinementIterations(options.refinement_iterations)
     return flow
 
