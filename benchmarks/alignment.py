@@ -1,7 +1,7 @@
 """Alignment: ours beside SIFT + MAGSAC and SIFT + MAGSAC + DIS flow, on real pairs and on real pictures warped.
 
 Run:  .venv/bin/python benchmarks/alignment.py [--preset fine-bend|broad|both] [--side 1200] [--seed 0]
-      [--limit N] [--landmarks benchmarks/data/alignment] [--no-landmarks]
+      [--limit N] [--only NAME,...] [--landmarks benchmarks/data/alignment] [--no-landmarks]
 First the real pairs with hand-placed landmarks (benchmarks/landmark_pairs.py): each method aligns
 the source to the reference and sends the reference landmarks through its mapping; the error is
 the distance to the hand-placed source landmark (median, 90th percentile, share under 1 and 3 px).
@@ -112,8 +112,10 @@ METHODS: dict[str, Method] = {"no alignment": no_alignment, PEER: sift_magsac,
                               "ours, coarse stage only": ours_coarse, "ours (coarse + fine)": ours}
 
 
-def pictures(side: int) -> list[tuple[str, np.ndarray]]:
+def pictures(side: int, only: str | None = None) -> list[tuple[str, np.ndarray]]:
     files = sorted((DATA / "pairs").glob("*/*")) + sorted((DATA / "pages").glob("*"))
+    if only:
+        files = [path for path in files if any(part in path.name for part in only.split(","))]
     found = []
     for path in files:
         image = read_image(path)
@@ -139,22 +141,23 @@ def timed(tallies: dict[str, Tally], reference: np.ndarray, source: np.ndarray) 
     return mappings
 
 
-def run_landmarks(folder: Path) -> dict[str, Tally]:
+def run_landmarks(folder: Path) -> tuple[dict[str, Tally], list[str]]:
     tallies = {name: Tally() for name in METHODS}
-    for pair in read_landmark_pairs(folder):
+    pairs = read_landmark_pairs(folder)
+    for pair in pairs:
         mappings = timed(tallies, pair.reference, pair.source)
         for name, mapping in mappings.items():
             error = np.linalg.norm(sample_mapping(mapping, pair.reference_points) - pair.source_points, axis=1)
             tallies[name].errors.append(error)
             print(f"  {pair.name[:40]:40s} {name:28s} median {np.median(error):6.2f} px, under 1 px "
                   f"{(error < 1).mean():.2f} ({len(error)} points) {tallies[name].seconds[-1]:.2f} s", flush=True)
-    return tallies
+    return tallies, [pair.name for pair in pairs]
 
 
-def run_synthetic(spec: WarpSpec, side: int, seed: int, limit: int | None) -> dict[str, Tally]:
+def run_synthetic(spec: WarpSpec, side: int, seed: int, limit: int | None, only: str | None) -> dict[str, Tally]:
     tallies = {name: Tally() for name in METHODS}
     rng = np.random.default_rng(seed)
-    for stem, source in pictures(side)[:limit]:
+    for stem, source in pictures(side, only)[:limit]:
         pair = synthetic_pair(rng, source, spec)
         mask = pair.evaluation_mask(source.shape)
         ink = near_ink(pair.reference)[mask]
@@ -177,7 +180,7 @@ def near_ink(reference: np.ndarray) -> np.ndarray:
     return cv2.dilate((spread > 0.05).astype(np.uint8), np.ones((size, size), np.uint8)) > 0
 
 
-def print_landmarks(tallies: dict[str, Tally], folder: Path) -> None:
+def print_landmarks(tallies: dict[str, Tally], names: list[str], folder: Path) -> None:
     pairs = len(tallies[PEER].errors)
     points = sum(len(e) for e in tallies[PEER].errors)
     print(f"\nReal pairs with hand-placed landmarks ({pairs} pairs, {points} points, {folder}), at their own size; "
@@ -187,6 +190,12 @@ def print_landmarks(tallies: dict[str, Tally], folder: Path) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name, tally in tallies.items():
         print(tally.landmark_row(name))
+    print("\nMedian error (px) per pair, and its number of points:\n")
+    print("| pair | points | " + " | ".join(tallies) + " |")
+    print("|---|---|" + "---|" * len(tallies))
+    for index, pair in enumerate(names):
+        medians = " | ".join(f"{np.median(tally.errors[index]):.2f}" for tally in tallies.values())
+        print(f"| {pair} | {len(tallies[PEER].errors[index])} | {medians} |")
     print()
 
 
@@ -212,6 +221,7 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=1200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--only", help="only the pictures whose names contain one of these (comma-separated)")
     parser.add_argument("--landmarks", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--no-landmarks", action="store_true")
     args = parser.parse_args()
@@ -219,13 +229,13 @@ def main() -> None:
     load_before = os.getloadavg()
     landmarks = None if args.no_landmarks else run_landmarks(args.landmarks)
     presets = list(PRESETS) if args.preset == "both" else [args.preset]
-    synthetic = {preset: run_synthetic(PRESETS[preset], args.side, args.seed, args.limit) for preset in presets}
+    synthetic = {preset: run_synthetic(PRESETS[preset], args.side, args.seed, args.limit, args.only) for preset in presets}
     print(f"\n{datetime.date.today()}, {platform.node()}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads); load average "
           f"(1, 5, 15 min) {tuple(round(v, 2) for v in load_before)} before, "
           f"{tuple(round(v, 2) for v in os.getloadavg())} after; synthetic pairs at {args.side} px, seed {args.seed}")
     if landmarks is not None:
-        print_landmarks(landmarks, args.landmarks)
+        print_landmarks(*landmarks, args.landmarks)
     for preset, tallies in synthetic.items():
         print_synthetic(tallies, preset)
 
