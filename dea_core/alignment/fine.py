@@ -31,7 +31,10 @@ _STRUCTURE_WINDOW: Final = 7
 _EDGE_MARGIN: Final = 8
 # A flow is trusted only where it leaves the local correlation at most this much below the coarse warp's.
 _LIKENESS_SLACK: Final = 0.02
-# Most pictures show blank paper (or smooth sky) on at least this share of their pixels.
+# Blank paper: within this of the paper's tone (pictures in [0, 1]) all over a 7x7 window; when
+# less than `_LEAST_PAPER_SHARE` of the picture is, the 20th percentile of all pixels stands in.
+_PAPER_TONE_SPREAD: Final = 0.15
+_LEAST_PAPER_SHARE: Final = 0.05
 _PAPER_PERCENTILE: Final = 20
 
 
@@ -42,8 +45,8 @@ class FineOptions:
     lost a tenth of a pixel on the landmark pairs) and its variational refinement steps; then
     what counts as observed. A component (x or y) of the flow is observed where the
     7x7 mean of the reference's squared gradient along it (pictures in [0, 1], Sobel / 8) exceeds
-    `paper_multiple` times its 20th percentile over the picture (blank paper's grain, which
-    differs between two sheets), ramping to full weight `texture_span` above; times
+    `paper_multiple` times its median on blank paper (`paper_energy`: the grain, which differs
+    between two sheets), ramping to full weight `texture_span` above; times
     exp(-cycle^2 / 2 tolerance^2) for the cycle error in pixels. Chosen on the benchmark
     (docs/alignment.md).
     """
@@ -121,8 +124,23 @@ def texture_weight(reference: np.ndarray, options: FineOptions = FineOptions()) 
     gy = cv2.Sobel(reference, cv2.CV_32F, 0, 1, ksize=3) / 8
     window = (_STRUCTURE_WINDOW, _STRUCTURE_WINDOW)
     energy = np.dstack([cv2.blur(gx * gx, window), cv2.blur(gy * gy, window)])
-    floor = np.percentile(energy[::4, ::4].reshape(-1, 2), _PAPER_PERCENTILE, axis=0) * options.paper_multiple
+    floor = paper_energy(reference, energy) * options.paper_multiple
     return np.clip((energy - floor) / max(options.texture_span, 1e-12), 0.0, 1.0).astype(np.float32)
+
+
+def paper_energy(reference: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """(2,): the median of `energy` (H, W, 2) over blank paper, the grain that no flow should follow.
+
+    Blank paper is where the 7x7 darkest pixel is still within 0.15 of the paper's tone (the 95th
+    percentile of grey); a picture with hardly any (a photograph, a dense crop) takes the 20th
+    percentile of all pixels instead.
+    """
+    paper_tone = float(np.percentile(reference[::4, ::4], 95))
+    window = np.ones((_STRUCTURE_WINDOW, _STRUCTURE_WINDOW), np.uint8)
+    blank = cv2.erode(reference, window) > paper_tone - _PAPER_TONE_SPREAD
+    if blank.mean() >= _LEAST_PAPER_SHARE:
+        return np.median(energy[blank].reshape(-1, 2)[::7], axis=0)
+    return np.percentile(energy[::4, ::4].reshape(-1, 2), _PAPER_PERCENTILE, axis=0)
 
 
 def cycle_error(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
