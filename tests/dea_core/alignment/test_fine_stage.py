@@ -1,6 +1,10 @@
 """The fine stage: it follows a fine bend near ink, keeps blank paper on the homography, and says
 where its mapping was observed and where it was interpolated."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -98,3 +102,11 @@ def test_fill_keeps_observed_values_and_spreads_them_into_gaps():
     filled = fill_unobserved(values, weight)
     np.testing.assert_allclose(filled[10:20, 10:20], values[10:20, 10:20])
     np.testing.assert_allclose(filled.reshape(-1, 2), np.tile([1.5, -0.5], (64 * 96, 1)), atol=1e-3)
+
+
+def test_the_alignment_engine_does_not_import_torch():
+    code = ("import sys, dea_core.alignment.pipeline, dea_core.alignment.job, dea_core.alignment.saved_runs; "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[3])
+    assert done.stdout.strip() == "False"
