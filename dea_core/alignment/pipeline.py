@@ -24,7 +24,8 @@ from dea_core.alignment.coarse import (
     rescaled_homography,
 )
 from dea_core.alignment.errors import AlignmentCancelled, NoOverlapError
-from dea_core.alignment.fine import FineOptions, refine_flow, resolve_device
+from dea_core.alignment.fine import refine_flow, resolve_device
+from dea_core.alignment.fine_options import FineOptions
 from dea_core.alignment.mapping import identity_mapping, inside_source, resize_mapping, warp_image
 from dea_core.alignment.quality import (
     MATCHABLE_CONFIDENCE,
