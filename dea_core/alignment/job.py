@@ -154,8 +154,10 @@ def write_pair(outcome: PairOutcome, source_path: Path, base: Path, labels: Labe
     if alignment is None:
         return []
     aligned, confidence, *rest = pair_files(base, save_mapping, labels is not None)
-    products: list[tuple[Path, bytes | str]] = [(aligned, encode_png(alignment.aligned)),
-                                                (confidence, encode_png(confidence_picture(alignment.confidence)))]
+    products: list[tuple[Path, bytes | str]] = [
+        (aligned, encode_png(alignment.aligned)),
+        (confidence, encode_png(confidence_picture(alignment.confidence, alignment.observed))),
+    ]
     if save_mapping:
         products.append((rest.pop(0), _npy_bytes(alignment.mapping)))
     if labels is not None:

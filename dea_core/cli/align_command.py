@@ -30,8 +30,9 @@ from dea_core.io.labelme_json import load_label_file
 
 DESCRIPTION = """\
 Align each SOURCE picture to the REFERENCE: SIFT matches and several MAGSAC homographies, then a
-smooth fine flow found by optimizing SSIM with cycle consistency. Writes into OUTDIR, per source,
-<stem>.aligned.png and <stem>.confidence.png (white: trusted), with --save-mapping
+fine flow (DIS optical flow both ways, kept where the reference shows ink and the two agree,
+filled smoothly from there onto blank paper). Writes into OUTDIR, per source, <stem>.aligned.png
+and <stem>.confidence.png (white: trusted; yellow: interpolated, not measured), with --save-mapping
 <stem>.mapping.npy (float32 H x W x 2: for each reference pixel its x, y in the source), with
 --labels the reference's LabelMe boxes carried onto each source (<stem>.json); for the set,
 average.png, difference.png (red: ink only in the reference, blue: only in a source), overlay.gif
@@ -69,7 +70,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="LabelMe file drawn on the reference: carry its shapes onto each source")
     parser.add_argument("--coarse-only", action="store_true", help="homographies only, no fine flow (faster)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="where the fine flow runs: auto uses CUDA when torch sees it (default auto)")
+                        help="kept for old scripts: the fine flow now runs on the CPU whatever this says; "
+                             "cuda is still refused where torch sees no CUDA device (default auto)")
     add_batch_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
