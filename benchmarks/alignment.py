@@ -100,11 +100,11 @@ def sift_magsac_dis(reference: np.ndarray, source: np.ndarray) -> np.ndarray:
 
 
 def ours(reference: np.ndarray, source: np.ndarray) -> np.ndarray:
-    return align_pair(reference, source, AlignOptions(device="cpu")).mapping
+    return align_pair(reference, source, AlignOptions()).mapping
 
 
 def ours_coarse(reference: np.ndarray, source: np.ndarray) -> np.ndarray:
-    return align_pair(reference, source, AlignOptions(fine=None, device="cpu")).mapping
+    return align_pair(reference, source, AlignOptions(fine=None)).mapping
 
 
 METHODS: dict[str, Method] = {"no alignment": no_alignment, PEER: sift_magsac,

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QSettings, Qt, QTimer, QUrl
+from PyQt5.QtCore import QSettings, Qt, QUrl
 from PyQt5.QtGui import QCloseEvent, QDesktopServices, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
@@ -34,7 +34,7 @@ from dea_core.paths import RESOURCES
 from ransac_gui import dialogs
 from ransac_gui.align_worker import AlignThread
 from ransac_gui.compare_view import MODES, CompareView
-from ransac_gui.options_pane import PROBING_SUMMARY, DeviceProbe, OptionsPane
+from ransac_gui.options_pane import OptionsPane
 from ransac_gui.scan_list import ScanList
 from ransac_gui.scans import AlignedScan, Scan, ScanSet, Status
 from ransac_gui.settings import RansacSettings
@@ -154,16 +154,6 @@ class MainWindow(ResultsMixin, QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([480, 800])
         self.setCentralWidget(splitter)
-        self.device_label = QLabel(PROBING_SUMMARY)
-        self.statusBar().addPermanentWidget(self.device_label)
-        self.device_probe = DeviceProbe(self)
-        self.device_probe.found.connect(self._devices_found)
-        QTimer.singleShot(0, self.device_probe.start)  # once the window shows: torch takes seconds to load
-
-    def _devices_found(self, cuda: bool, summary: str, description: str) -> None:
-        self.options_pane.show_devices(cuda, summary, description)
-        self.device_label.setText(summary)
-        self.device_label.setToolTip(description)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

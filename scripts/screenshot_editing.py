@@ -114,7 +114,6 @@ def main(argv: list[str] | None = None) -> int:
         ransac.open_folder(SAMPLE_PAIR)
         ransac.start_alignment()
         wait_until(app, lambda: not ransac.is_busy())
-        wait_until(app, lambda: "looking" not in ransac.device_label.text())
         ransac.compare.set_mode("side")
         pause(app, 0.4)
         ransac.grab().save(str(output_dir / "ransac-gui-side-by-side.png"))

@@ -18,7 +18,7 @@ from typing import Final
 import cv2
 import numpy as np
 
-from dea_core.alignment.errors import AlignmentCancelled, AlignmentOptionsError
+from dea_core.alignment.errors import AlignmentCancelled
 from dea_core.alignment.fill import fill_unobserved
 from dea_core.alignment.fine_options import FineOptions
 from dea_core.alignment.mapping import identity_mapping
@@ -48,22 +48,6 @@ class FineFlow:
     forward: np.ndarray
     observed: np.ndarray
     cycle_error: np.ndarray
-
-
-def resolve_device(name: str = "auto") -> str:
-    """Check the device option ('auto', 'cpu' or 'cuda'); the fine stage itself runs in OpenCV on the CPU.
-
-    Kept so that scripts and saved window settings naming a device still work; torch is imported
-    only to check that 'cuda' exists.
-    """
-    if name not in ("auto", "cpu", "cuda"):
-        raise AlignmentOptionsError(f"device '{name}': choose auto, cpu or cuda")
-    if name == "cuda":
-        import torch  # only here: importing torch takes seconds
-
-        if not torch.cuda.is_available():
-            raise AlignmentOptionsError("--device cuda: torch sees no CUDA device here; use --device auto or cpu")
-    return name
 
 
 def refine_flow(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray, options: FineOptions = FineOptions(),

@@ -24,7 +24,7 @@ from dea_core.alignment.coarse import (
     rescaled_homography,
 )
 from dea_core.alignment.errors import AlignmentCancelled, NoOverlapError
-from dea_core.alignment.fine import refine_flow, resolve_device
+from dea_core.alignment.fine import refine_flow
 from dea_core.alignment.fine_options import FineOptions
 from dea_core.alignment.mapping import identity_mapping, inside_source, resize_mapping, warp_image
 from dea_core.alignment.quality import (
@@ -56,7 +56,6 @@ class AlignOptions:
     coarse: CoarseOptions = field(default_factory=CoarseOptions)
     fine: FineOptions | None = field(default_factory=FineOptions)
     work_side: int = DEFAULT_WORK_SIDE
-    device: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,6 @@ def align_pair(reference: np.ndarray, source: np.ndarray, options: AlignOptions 
     started = time.perf_counter()
     report = progress or (lambda fraction: None)
     _check_cancel(cancel)
-    resolve_device(options.device)
     ref_gray, src_gray = _gray(reference), _gray(source)
     models = fit_coarse_models(ref_gray, src_gray, options.coarse, name)
     report(_COARSE_STEPS / PAIR_STEPS)
@@ -177,7 +175,6 @@ def align_batch(reference: np.ndarray, sources: Sequence[tuple[str, np.ndarray |
     others go on; cancelling raises AlignmentCancelled. `progress(done, total)` counts
     PAIR_STEPS per source; `on_outcome` sees each outcome as soon as it is known.
     """
-    resolve_device(options.device)  # a bad device is the user's option, not one pair's failure
     total = PAIR_STEPS * len(sources)
     outcomes: list[PairOutcome] = []
     for index, (name, source) in enumerate(sources):

@@ -69,9 +69,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--labels", type=Path, metavar="REF.json",
                         help="LabelMe file drawn on the reference: carry its shapes onto each source")
     parser.add_argument("--coarse-only", action="store_true", help="homographies only, no fine flow (faster)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="kept for old scripts: the fine flow now runs on the CPU whatever this says; "
-                             "cuda is still refused where torch sees no CUDA device (default auto)")
     add_batch_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -79,7 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     reference, sources = _inputs(args)
-    options = AlignOptions(device=args.device, fine=None) if args.coarse_only else AlignOptions(device=args.device)
+    options = AlignOptions(fine=None) if args.coarse_only else AlignOptions()
     reference_image = read_image(reference)
     labels = load_label_file(args.labels) if args.labels is not None else None
     if labels is not None:

@@ -98,7 +98,7 @@ def settings(tmp_path) -> QSettings:
 def window(qtbot, settings, dialogs) -> MainWindow:
     made = MainWindow(settings)
     qtbot.addWidget(made)
-    made.options_pane.set_options(WindowOptions(fine=True, work_side=400, device="cpu", save_mapping=True))
+    made.options_pane.set_options(WindowOptions(fine=True, work_side=400, save_mapping=True))
     made.show()
     qtbot.waitExposed(made)
     yield made
@@ -371,15 +371,22 @@ def test_annotation_of_another_picture_is_refused(qtbot, window, scans, dialogs,
 
 def test_options_and_folder_are_remembered(qtbot, window, scans, settings):
     window.open_folder(scans)
-    window.options_pane.set_options(WindowOptions(fine=False, work_side=800, device="cpu", save_mapping=False))
+    window.options_pane.set_options(WindowOptions(fine=False, work_side=800, save_mapping=False))
     window.compare.set_mode("difference")
     window.close()
     again = MainWindow(settings)
     qtbot.addWidget(again)
-    assert again.options_pane.options() == WindowOptions(fine=False, work_side=800, device="cpu", save_mapping=False)
+    assert again.options_pane.options() == WindowOptions(fine=False, work_side=800, save_mapping=False)
     assert again.compare.mode == "difference"
     assert again.settings.path("last_folder") == scans
-    assert "CPU" in again.device_label.text() or "GPU" in again.device_label.text()
+
+
+def test_settings_saved_with_the_old_device_choice_still_load(qtbot, tmp_path):
+    old = tmp_path / "old.ini"  # as the window wrote it while it had a Device combo
+    old.write_text("[options]\ndevice=cuda\nfine=false\nwork_side=700\nsave_mapping=false\n")
+    window = MainWindow(QSettings(str(old), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    assert window.options_pane.options() == WindowOptions(fine=False, work_side=700, save_mapping=False)
 
 
 def test_autolabelme_file_menu_opens_the_ransac_window(qtbot, tmp_path, monkeypatch):

@@ -36,7 +36,7 @@ def flat_pair(page):
     height, width = page.shape[:2]
     truth = homography_mapping(random_homography(rng, height, width, WarpSpec()), height, width)
     reference = change_printing(rng, warp_image(page, truth, PAPER_WHITE))
-    return reference, truth, align_pair(reference, page, AlignOptions(device="cpu"))
+    return reference, truth, align_pair(reference, page, AlignOptions())
 
 
 def blank_paper(reference: np.ndarray, distance: int = 30) -> np.ndarray:
@@ -83,7 +83,7 @@ def test_fine_bend_is_recovered_near_ink_on_a_small_crop(page):
     gray = cv2.cvtColor(pair.reference, cv2.COLOR_BGR2GRAY)
     near_ink = (cv2.dilate((gray < 128).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0)
     near_ink &= pair.evaluation_mask(crop.shape)
-    fine = align_pair(pair.reference, crop, AlignOptions(device="cpu"))
+    fine = align_pair(pair.reference, crop, AlignOptions())
     coarse = align_pair(pair.reference, crop, AlignOptions(fine=None))
     fine_error = np.linalg.norm(fine.mapping - pair.mapping, axis=2)[near_ink]
     coarse_error = np.linalg.norm(coarse.mapping - pair.mapping, axis=2)[near_ink]
