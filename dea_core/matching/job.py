@@ -15,13 +15,14 @@ import numpy as np
 
 from dea_core.errors import DeaError, MatchOptionsError
 from dea_core.io.atomic import atomic_write_bytes
-from dea_core.io.label_notes import apply_label_notes, write_label_notes
+from dea_core.io.label_notes import write_label_notes
 from dea_core.io.labelme_json import LabelFile, load_label_file, load_label_image, save_label_file
 from dea_core.matching.crops import crop_in_template_pose
-from dea_core.matching.labelme_shapes import template_boxes, with_matches
+from dea_core.matching.label_jobs import review_jobs, run_jobs
 from dea_core.matching.matcher import CancelCheck, MatchOptions, PageMatcher, ProgressCallback
 from dea_core.matching.overview import draw_matches
 from dea_core.matching.result import Match, MatchResult
+from dea_core.matching.review import PageReview, review_from_label_file, review_to_label_file
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,20 @@ class MatchReport:
         return {label: len(r.above()) for label, r in self.results.items()}
 
 
-def match_page(label_file: LabelFile, image: np.ndarray, options: MatchOptions, labels: list[str] | None = None,
-               *, progress: ProgressCallback | None = None,
-               cancel: CancelCheck | None = None) -> dict[str, MatchResult]:
-    """Match every template box of `label_file` (or of the chosen `labels`) on its page image."""
-    boxes = template_boxes(label_file, labels)
-    missing = sorted(set(labels or []) - set(boxes))
-    source = label_file.path or "the LabelMe file"
+def match_review(review: PageReview, source: str, image: np.ndarray, options: MatchOptions,
+                 labels: list[str] | None = None, *, progress: ProgressCallback | None = None,
+                 cancel: CancelCheck | None = None) -> dict[str, MatchResult]:
+    """Match every label of `review` with template boxes (or the chosen `labels`) on its page image.
+
+    source: the file the review was read from, for messages.
+    """
+    jobs = review_jobs(review, options, labels)
+    missing = sorted(set(labels or []) - {job.label for job in jobs})
     if missing:
         raise MatchOptionsError(f"{source}: no template box for label(s) {', '.join(missing)}")
-    if not boxes:
+    if not jobs:
         raise MatchOptionsError(f"{source}: no rectangle to use as a template; draw one box per ornament type")
-    return PageMatcher(image).match_all(boxes, options, progress=progress, cancel=cancel)
+    return run_jobs(jobs, PageMatcher(image), progress, cancel)
 
 
 def run_match_job(json_path: Path, outputs: MatchOutputs, options: MatchOptions, labels: list[str] | None = None,
@@ -69,10 +72,13 @@ def run_match_job(json_path: Path, outputs: MatchOutputs, options: MatchOptions,
     _check_destination(json_path, outputs)
     label_file = load_label_file(json_path)
     image = load_label_image(label_file)
-    notes = apply_label_notes(label_file)
-    results = match_page(label_file, image, options, labels, progress=progress, cancel=cancel)
-    matched = with_matches(label_file, results, notes=notes, polygon=outputs.polygon)
-    chosen = [m for r in results.values() for m in r.above()]
+    review, base = review_from_label_file(label_file)
+    results = match_review(review, str(label_file.path or json_path), image, options, labels, progress=progress,
+                           cancel=cancel)
+    review = review.with_results(results)
+    matched = review_to_label_file(base, review, polygon=outputs.polygon)
+    chosen = [m for entry in review.labels if entry.label in results for m in entry.accepted()]
+    notes = review.notes()
     written = _write_outputs(matched, image, chosen, notes, outputs)
     crops = save_crops(image, chosen, outputs.crops_dir, Path(outputs.json_path).stem) if outputs.crops_dir else []
     return MatchReport(results, notes, tuple(written), tuple(crops))
