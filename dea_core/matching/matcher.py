@@ -249,6 +249,8 @@ class PageMatcher:
                 break
         steps.finish()
         kept = self._refine_scales(kept, template, options, threshold)
+        if options.threshold is None:
+            threshold = gap_threshold([m.score for m in kept], floor, fallback)
         return MatchResult(label, (), tuple(kept), floor, threshold)
 
     def match_all(self, templates: Mapping[str, list[Box]], options: MatchOptions = MatchOptions(), *,
