@@ -294,7 +294,7 @@ def main() -> None:
           f"{args.pages} generated pages per preset; whole page, 4 turns, flips, 5 scales 0.8-1.25")
     print_table("Real pages, hand-checked (matches inside the ornament areas)", run_real(pages))
     print("\nPer type, one box per type:\n")
-    print("| page | type | occurrences | threshold | P@0.5 | R@0.5 | F1@0.5 | mirror-sort recall | - |")
+    print("| page | type | occurrences | threshold | P@0.5 | R@0.5 | F1@0.5 | right pose | mirror-sort recall |")
     print("|---" * 9 + "|")
     for row in per_type(pages):
         print("| " + " | ".join(row) + " |")

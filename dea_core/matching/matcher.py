@@ -59,6 +59,11 @@ REFINE_BATCH = 64
 # A mirrored match is a mirror sort only when it beats every unmirrored turn of the template at
 # its place by this much; less, and it is a turned occurrence of a nearly symmetric piece.
 MIRROR_MARGIN = 0.1
+# Mirrored matches down to this far under the cut may show a mirror sort; the best few are tried.
+MIRROR_REACH = 0.15
+MIRROR_TRIES = 3
+# A mirror sort's template must find another occurrence scoring this well (and above the cut).
+MIRROR_GROUP = 0.7
 # Coarse peaks are rescored this many at a time, best first (see match_image).
 WAVE = 96
 # Scales tried when refining a match's size between the searched scales either side of it.
@@ -164,9 +169,16 @@ class PageMatcher:
 
     def _with_mirror_sort(self, result: MatchResult, first: np.ndarray, options: MatchOptions, band: Band,
                           cancel: CancelCheck | None) -> MatchResult:
-        """The page searched again with the best mirrored occurrence as the mirrored poses' template."""
-        mirrored = [m for m in result.above() if np.linalg.det(m.pose.linear_map()) < 0]
-        best = next((m for m in mirrored if self._unturned_score(first, m, options.rotations)
+        """The page searched again with the best mirrored occurrence as the mirrored poses' template.
+
+        A mirror sort scores low against the plain template mirrored (0.35-0.6), often under the
+        cut, so mirrored matches a little under it count as evidence too; the second pass is kept
+        only when its template finds others like itself (a group, not one chance match).
+        """
+        lowest = max(result.floor, result.threshold - MIRROR_REACH)
+        mirrored = [m for m in result.matches
+                    if m.score >= lowest and m.score < SELF_SCORE and np.linalg.det(m.pose.linear_map()) < 0]
+        best = next((m for m in mirrored[:MIRROR_TRIES] if self._unturned_score(first, m, options.rotations)
                      < m.score - MIRROR_MARGIN), None)
         if best is None:
             return result
@@ -174,12 +186,13 @@ class PageMatcher:
         second = self.gray[by0:by1, bx0:bx1]
         if min(second.shape) < MIN_TEMPLATE_SIDE:
             return result
-        relative = best.pose
         found = self.match_image(result.label, second, options, band=band, cancel=cancel)
         # The second template finds itself with 1: its place keeps the first template's score.
         found = replace(found, matches=tuple(m for m in found.matches if m.score < SELF_SCORE))
+        if not any(m.score >= max(result.threshold, MIRROR_GROUP) for m in found.matches):
+            return result
         passes = [replace(result, matches=tuple(m for m in result.matches if m.score < SELF_SCORE)),
-                  in_first_pose(found, relative, first.shape)]
+                  in_first_pose(found, best.pose, first.shape)]
         owns = [m for m in result.matches if m.score >= SELF_SCORE]
         return _combined(result.label, passes, owns, options, first.shape)
 
@@ -241,13 +254,16 @@ class PageMatcher:
                 found += self._refine([item[2] for item in wave if item[1] == index], group, neighbours, factor,
                                       size, label, floor, steps)
             # Below the floor a candidate can neither be kept nor suppress a better one.
-            candidates += [m for m in found if m.score >= floor and band.contains(m.centre[1])]
-            kept = suppress(candidates, likeness=likeness)
+            found = [m for m in found if m.score >= floor and band.contains(m.centre[1])]
+            candidates += found
+            # Enough to estimate the cut: the matches kept so far, with the new ones.
+            kept = suppress(kept + found, likeness=likeness)
             if options.threshold is None:
                 threshold = gap_threshold([m.score for m in kept], floor, fallback)
             if max((m.score for m in found), default=-1.0) < threshold:
                 break
         steps.finish()
+        kept = suppress(candidates, likeness=likeness)
         kept = self._refine_scales(kept, template, options, threshold)
         if options.threshold is None:
             threshold = gap_threshold([m.score for m in kept], floor, fallback)

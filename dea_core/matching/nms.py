@@ -76,14 +76,20 @@ def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TI
     """
     ordered = sorted(candidates, key=lambda m: -m.score)
     boxes = np.array([m.box for m in ordered]).reshape(-1, 4)
+    upright = np.array([m.is_upright for m in ordered], dtype=bool)
+    kept_boxes = np.empty((len(ordered), 4))
     kept: list[int] = []
     absorbed: list[list[Match]] = []
     for index, candidate in enumerate(ordered):
-        for slot in _overlapping(boxes[index], boxes[kept]):
-            if _same_place(candidate, ordered[kept[slot]], iou):
+        touching, same = _box_overlaps(boxes[index], kept_boxes[:len(kept)], iou)
+        for slot in np.flatnonzero(touching):
+            alike = same[slot]
+            # Upright boxes are their own quadrilaterals: box arithmetic decides; turned ones need the quads.
+            if alike if upright[index] and upright[kept[slot]] else _same_place(candidate, ordered[kept[slot]], iou):
                 absorbed[slot].append(candidate)
                 break
         else:
+            kept_boxes[len(kept)] = boxes[index]
             kept.append(index)
             absorbed.append([candidate])
     chosen = [_simplest_of_tie(group, tie, likeness) for group in absorbed]
@@ -94,6 +100,18 @@ def _overlapping(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Indices of the upright boxes (N, 4) in `others` that overlap `box` at all."""
     hit = ((others[:, 0] < box[2]) & (box[0] < others[:, 2]) & (others[:, 1] < box[3]) & (box[1] < others[:, 3]))
     return np.flatnonzero(hit)
+
+
+def _box_overlaps(box: np.ndarray, others: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
+    """For upright boxes (N, 4): where `box` and the other overlap at all, and where they overlap
+    by more than `iou` or share more than OVERLAP_SHARE of the smaller one (_same_place's rule)."""
+    iw = np.minimum(others[:, 2], box[2]) - np.maximum(others[:, 0], box[0])
+    ih = np.minimum(others[:, 3], box[3]) - np.maximum(others[:, 1], box[1])
+    touching = (iw > 0) & (ih > 0)
+    inter = iw * ih * touching
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    return touching, (inter > iou * (area + areas - inter)) | (inter > OVERLAP_SHARE * np.minimum(area, areas))
 
 
 def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> Match:
