@@ -62,10 +62,12 @@ MIRROR_MARGIN = 0.1
 # Mirrored matches down to this far under the cut may show a mirror sort; the best few are tried.
 MIRROR_REACH = 0.15
 MIRROR_TRIES = 3
-# A mirror sort's template must find another occurrence scoring this well (and above the cut).
+# ... and it must lie in a row of likely matches: this many template sizes from the next one.
+MIRROR_ROW_REACH = 1.6
+# A mirror sort's template must find another occurrence in a row scoring this well (and above the cut).
 MIRROR_GROUP = 0.7
 # Coarse peaks are rescored this many at a time, best first (see match_image).
-WAVE = 96
+WAVE = 64
 # Scales tried when refining a match's size between the searched scales either side of it.
 FINE_SCALES = 7
 # A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
@@ -176,8 +178,10 @@ class PageMatcher:
         only when its template finds others like itself (a group, not one chance match).
         """
         lowest = max(result.floor, result.threshold - MIRROR_REACH)
-        mirrored = [m for m in result.matches
-                    if m.score >= lowest and m.score < SELF_SCORE and np.linalg.det(m.pose.linear_map()) < 0]
+        likely = [m for m in result.matches if m.score >= lowest]
+        # A mirror sort is set in a row, beside other sorts: a mirrored match alone is chance.
+        mirrored = [m for m in likely if m.score < SELF_SCORE and np.linalg.det(m.pose.linear_map()) < 0
+                    and _in_a_row(m, [o for o in likely if o is not m], first.shape)]
         best = next((m for m in mirrored[:MIRROR_TRIES] if self._unturned_score(first, m, options.rotations)
                      < m.score - MIRROR_MARGIN), None)
         if best is None:
@@ -186,13 +190,15 @@ class PageMatcher:
         second = self.gray[by0:by1, bx0:bx1]
         if min(second.shape) < MIN_TEMPLATE_SIDE:
             return result
-        found = self.match_image(result.label, second, options, band=band, cancel=cancel)
+        # Unflipped, the mirror sort's template covers exactly the mirrored poses of the first.
+        found = self.match_image(result.label, second, replace(options, flip=False), band=band, cancel=cancel)
         # The second template finds itself with 1: its place keeps the first template's score.
         found = replace(found, matches=tuple(m for m in found.matches if m.score < SELF_SCORE))
-        if not any(m.score >= max(result.threshold, MIRROR_GROUP) for m in found.matches):
+        moved = in_first_pose(found, best.pose, first.shape)
+        if not any(m.score >= max(result.threshold, MIRROR_GROUP) and _in_a_row(m, likely, first.shape)
+                   for m in moved.matches):
             return result
-        passes = [replace(result, matches=tuple(m for m in result.matches if m.score < SELF_SCORE)),
-                  in_first_pose(found, best.pose, first.shape)]
+        passes = [replace(result, matches=tuple(m for m in result.matches if m.score < SELF_SCORE)), moved]
         owns = [m for m in result.matches if m.score >= SELF_SCORE]
         return _combined(result.label, passes, owns, options, first.shape)
 
@@ -513,6 +519,18 @@ def _own_match(label: str, box: tuple[int, int, int, int], pose: Pose,
     if first_shape is None:
         return Match(label, 1.0, pose, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
     return Match(label, 1.0, pose, pose_quad(first_shape[1], first_shape[0], pose, ((x0 + x1) / 2, (y0 + y1) / 2)))
+
+
+def _in_a_row(match: Match, others: list[Match], shape: tuple[int, ...]) -> bool:
+    """True when `match` lies in line with one of `others`, across or down the page, within
+    MIRROR_ROW_REACH template sizes of it (shape: the template's (h, w))."""
+    side = float(max(shape[:2]))
+    x, y = match.centre
+    for other in others:
+        dx, dy = abs(other.centre[0] - x), abs(other.centre[1] - y)
+        if min(dx, dy) < 0.25 * side and max(dx, dy) < MIRROR_ROW_REACH * side:
+            return True
+    return False
 
 
 def relative_pose(first: np.ndarray, second: np.ndarray, poses: list[Pose]) -> Pose:
