@@ -90,6 +90,10 @@ class CompareView(QWidget):
         self.overlay_controls = (self.opacity_label, self.opacity, self.opacity_end, self.colours)
         for widget in self.overlay_controls:
             bar.addWidget(widget)
+            # Hidden outside Overlay but keeping their room: the window's left column keeps its width.
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
         bar.addStretch(1)
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Show the whole picture")
@@ -251,6 +255,9 @@ class CompareView(QWidget):
 def _titled(title: QLabel, view: PictureView) -> QWidget:
     title.setStyleSheet("font-weight: bold")
     title.setWordWrap(True)
+    # Two lines whatever the text, so the side-by-side pictures start at the same height.
+    title.setFixedHeight(2 * title.fontMetrics().lineSpacing() + 4)
+    title.setAlignment(Qt.AlignLeft | Qt.AlignBottom)
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from dea_core.alignment.errors import AlignmentCancelled, AlignmentOptionsError
+from dea_core.alignment.fine_options import FineOptions
 
 CancelCheck = Callable[[], bool]
 FractionCallback = Callable[[float], None]
@@ -33,24 +34,6 @@ FractionCallback = Callable[[float], None]
 _C1: Final = 0.01**2
 _C2: Final = 0.03**2
 _FINAL_RATE_SHARE: Final = 0.1
-
-
-@dataclass(frozen=True)
-class FineOptions:
-    """Passes of the optimization, coarse to fine: picture scale, flow grid spacing (working pixels),
-    iterations and Adam step (pixels); then the loss weights, and torch's threads on the CPU.
-    The defaults were chosen by measurement (docs/alignment.md): a full-resolution pass cost 4x a
-    half-resolution one and gained nothing.
-    """
-
-    scales: tuple[float, ...] = (0.25, 0.5)
-    grid_steps: tuple[int, ...] = (32, 16)
-    iterations: tuple[int, ...] = (60, 25)
-    learning_rates: tuple[float, ...] = (1.0, 0.5)
-    ssim_window: int = 7
-    smoothness: float = 0.01
-    cycle: float = 0.1
-    cpu_threads: int = 1
 
 
 @dataclass(frozen=True)

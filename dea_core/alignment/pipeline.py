@@ -24,7 +24,7 @@ from dea_core.alignment.coarse import (
     rescaled_homography,
 )
 from dea_core.alignment.errors import AlignmentCancelled, NoOverlapError
-from dea_core.alignment.fine import FineOptions, refine_flow, resolve_device
+from dea_core.alignment.fine_options import FineOptions
 from dea_core.alignment.mapping import identity_mapping, inside_source, resize_mapping, warp_image
 from dea_core.alignment.quality import (
     MATCHABLE_CONFIDENCE,
@@ -98,6 +98,8 @@ def align_pair(reference: np.ndarray, source: np.ndarray, options: AlignOptions 
     Raises TooFewMatchesError or NoOverlapError (message starting with `name`) when the pair does
     not align, AlignmentCancelled when `cancel()` turns true. `progress(fraction)` reports 0 to 1.
     """
+    from dea_core.alignment.fine import refine_flow, resolve_device  # torch loads here, not at import
+
     started = time.perf_counter()
     report = progress or (lambda fraction: None)
     _check_cancel(cancel)
@@ -169,6 +171,8 @@ def align_batch(reference: np.ndarray, sources: Sequence[tuple[str, np.ndarray |
     others go on; cancelling raises AlignmentCancelled. `progress(done, total)` counts
     PAIR_STEPS per source; `on_outcome` sees each outcome as soon as it is known.
     """
+    from dea_core.alignment.fine import resolve_device  # torch loads here, not at import
+
     resolve_device(options.device)  # a bad device is the user's option, not one pair's failure
     total = PAIR_STEPS * len(sources)
     outcomes: list[PairOutcome] = []

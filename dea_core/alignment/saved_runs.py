@@ -8,7 +8,7 @@ helpers. `read_run` opens a folder written either way, to look at its results ag
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -100,11 +100,13 @@ class SavedRun:
 
 
 def write_run(reference_path: Path, reference: np.ndarray, source_paths: Sequence[Path],
-              outcomes: Sequence[PairOutcome | None], out_dir: Path, *, save_mapping: bool = False) -> AlignReport:
+              outcomes: Sequence[PairOutcome | None], out_dir: Path, *, save_mapping: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> AlignReport:
     """Write what `run_align_job` writes, from outcomes already computed (None: not aligned, skipped).
 
     `outcomes[i]` belongs to `source_paths[i]`; sources without an outcome (a cancelled batch) are
-    left out of every file.
+    left out of every file. `progress(done, total)` is called after each source and after the set's
+    pictures (a window shows it).
     """
     if len(outcomes) != len(source_paths):
         raise ValueError("one outcome (or None) per source path")
@@ -113,12 +115,17 @@ def write_run(reference_path: Path, reference: np.ndarray, source_paths: Sequenc
     names = output_names([path for path, _ in kept])
     written: list[Path] = []
     entries = []
-    for (path, outcome), name in zip(kept, names):
+    steps = len(kept) + 1
+    for done, ((path, outcome), name) in enumerate(zip(kept, names), start=1):
         files = write_pair(outcome, path, out_dir / name, None, save_mapping)
         written.extend(files)
         entries.append(summary_entry(outcome, path, files))
+        if progress is not None:
+            progress(done, steps)
     written.extend(write_set(reference, [outcome for _, outcome in kept], out_dir))
     written.extend(write_summary(reference_path, reference.shape, entries, out_dir))
+    if progress is not None:
+        progress(steps, steps)
     return AlignReport(reference_path, tuple(outcome for _, outcome in kept), tuple(written))
 
 

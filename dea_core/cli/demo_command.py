@@ -9,14 +9,13 @@ from dea_core.cli.commands import command_help
 from dea_core.cli.match_command import print_report
 from dea_core.cli.progress import ProgressBar
 from dea_core.matching.job import MatchOutputs, run_match_job
-from dea_core.matching.matcher import MatchOptions
-from dea_core.matching.poses import scale_steps
+from dea_core.matching.presets import WHOLE_ORNAMENT
 from dea_core.paths import SAMPLE_PAGE_JSON
 
-# The sample's headpiece has an upright row and an upside-down row of one fleuron: search every
-# right-angle turn, both flips and a range of sizes over the whole page, as a user would.
-DEMO_OPTIONS = MatchOptions(rotations=(0.0, 90.0, 180.0, 270.0), flip=True, scales=scale_steps(0.8, 1.25, 5),
-                            neighbourhood=None)
+# The sample's headpiece has an upright row and an upside-down row of one fleuron: the search
+# AutoLabelme starts with (upright and turned 180, flips, three sizes, the whole page), so the
+# demo and the window name and colour each fleuron alike.
+DEMO_OPTIONS = WHOLE_ORNAMENT
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
