@@ -22,7 +22,7 @@ from dea_core.matching.nms import compete, suppress
 from dea_core.matching.poses import Pose, compose, pose_bank, pose_quad, render_pose
 from dea_core.matching.result import Match, MatchResult
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD, Band, search_band
-from dea_core.matching.threshold import SEARCH_FLOOR, SELF_SCORE, gap_threshold
+from dea_core.matching.threshold import MIN_GAP, SEARCH_FLOOR, SELF_SCORE, gap_threshold
 
 Box = tuple[float, float, float, float]
 ProgressCallback = Callable[[int, int], None]
@@ -62,7 +62,7 @@ MIRROR_MARGIN = 0.1
 # Mirrored matches down to this far under the cut may show a mirror sort; the best few are tried.
 MIRROR_REACH = 0.15
 MIRROR_TRIES = 3
-# ... and it must lie in a row of likely matches: this many template sizes from the next one.
+# ... and it must lie in a row of matches kept: this many template sizes from the next one.
 MIRROR_ROW_REACH = 1.6
 # A mirror sort's template must find another occurrence in a row scoring this well (and above the cut).
 MIRROR_GROUP = 0.7
@@ -178,10 +178,15 @@ class PageMatcher:
         only when its template finds others like itself (a group, not one chance match).
         """
         lowest = max(result.floor, result.threshold - MIRROR_REACH)
-        likely = [m for m in result.matches if m.score >= lowest]
-        # A mirror sort is set in a row, beside other sorts: a mirrored match alone is chance.
-        mirrored = [m for m in likely if m.score < SELF_SCORE and np.linalg.det(m.pose.linear_map()) < 0
-                    and _in_a_row(m, [o for o in likely if o is not m], first.shape)]
+        kept = result.above()
+        # A mirror sort is set in a row beside sorts already found, and scores clearly above the
+        # chance matches elsewhere (letters, rules): a mirrored match alone is chance.
+        in_row = {id(m) for m in result.matches if _in_a_row(m, [o for o in kept if o is not m], first.shape)}
+        chance = max((m.score for m in result.matches if m.score < result.threshold and id(m) not in in_row),
+                     default=result.floor)
+        lowest = max(lowest, chance + MIN_GAP)
+        mirrored = [m for m in result.matches if lowest <= m.score < SELF_SCORE and id(m) in in_row
+                    and np.linalg.det(m.pose.linear_map()) < 0]
         best = next((m for m in mirrored[:MIRROR_TRIES] if self._unturned_score(first, m, options.rotations)
                      < m.score - MIRROR_MARGIN), None)
         if best is None:
@@ -191,11 +196,14 @@ class PageMatcher:
         if min(second.shape) < MIN_TEMPLATE_SIDE:
             return result
         # Unflipped, the mirror sort's template covers exactly the mirrored poses of the first.
-        found = self.match_image(result.label, second, replace(options, flip=False), band=band, cancel=cancel)
+        # Its sizes are the first template's, relative to the size it was cut at.
+        scales = tuple(scale / best.pose.scale for scale in options.scales)
+        found = self.match_image(result.label, second, replace(options, flip=False, scales=scales), band=band,
+                                 cancel=cancel)
         # The second template finds itself with 1: its place keeps the first template's score.
         found = replace(found, matches=tuple(m for m in found.matches if m.score < SELF_SCORE))
         moved = in_first_pose(found, best.pose, first.shape)
-        if not any(m.score >= max(result.threshold, MIRROR_GROUP) and _in_a_row(m, likely, first.shape)
+        if not any(m.score >= max(result.threshold, MIRROR_GROUP) and _in_a_row(m, kept, first.shape)
                    for m in moved.matches):
             return result
         passes = [replace(result, matches=tuple(m for m in result.matches if m.score < SELF_SCORE)), moved]
