@@ -23,7 +23,7 @@ from dea_core.synth.pages import (
     _Typesetter,
     print_on_paper,
 )
-from dea_core.synth.pieces import load_pieces, whiten_paper
+from dea_core.synth.pieces import load_pieces, load_symmetry, whiten_paper
 
 # Pieces are cut down to this height range (pixels): small sorts, as in the real headpieces.
 PIECE_HEIGHT = (30, 46)
@@ -68,9 +68,16 @@ def generate_rows_page(rng: np.random.Generator, width: int = 1400, height: int 
 
 
 def _row_pieces(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Three kinds for the page: two pieces and a variant of the first sharing its left half."""
+    """Three kinds for the page: two pieces and a variant of the first sharing its left half.
+
+    The first is a piece that is not mirror-symmetric: the variant of a symmetric one would be
+    the piece itself.
+    """
     pieces = {name: whiten_paper(p) for name, p in load_pieces().items()}
-    names = [str(n) for n in rng.permutation(sorted(pieces))[:2]]
+    symmetry = load_symmetry()
+    asymmetric = sorted(n for n in pieces if not (n in symmetry and symmetry[n].mirror_symmetric))
+    first = str(rng.choice(asymmetric))
+    names = [first, str(rng.choice(sorted(n for n in pieces if n != first)))]
     target = int(rng.integers(*PIECE_HEIGHT))
     small = {name: _to_height(_trimmed(pieces[name]), target) for name in names}
     base = small[names[0]]
