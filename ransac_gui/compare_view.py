@@ -45,7 +45,9 @@ _CAPTIONS: Final = {
     "colour overlay": "Red: reference ink. Blue: source ink. Dark purple where they coincide; red or blue fringes "
                       "where they differ. The slider fades from one to the other.",
     "flicker": "Reference and aligned source in turn: what moves or blinks differs between the two printings.",
-    "difference": "Red: ink only in the reference. Blue: ink only in this source. White: they agree.",
+    "difference": "Red: ink only in the reference. Blue: ink only in this source. White: they agree. "
+                  "Pale yellow: the alignment there is interpolated from the ink around (blank paper), "
+                  "not measured, so a difference there is less sure.",
     "matchability": "Red: the alignment cannot be trusted there. Grey: the source has no pixels there.",
 }
 
@@ -215,7 +217,7 @@ class CompareView(QWidget):
         if name == "aligned_blue":
             return tinted(source.aligned, SOURCE_INK_BGR)
         if name == "difference":
-            return pair_difference(reference, source.aligned, source.inside)
+            return pair_difference(reference, source.aligned, source.inside, source.observed)
         return matchability_picture(source.aligned, source.confidence, source.inside)
 
     def _set_titles(self) -> None:

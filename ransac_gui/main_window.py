@@ -349,7 +349,7 @@ class MainWindow(ResultsMixin, QMainWindow):
         if outcome.alignment is not None:
             a = outcome.alignment
             scan.status = Status.ALIGNED
-            scan.result = AlignedScan(a.aligned, a.confidence, a.inside, a.mapping, a.quality)
+            scan.result = AlignedScan(a.aligned, a.confidence, a.inside, a.mapping, a.quality, a.observed)
             self.unsaved = True
         else:
             scan.status, scan.error = Status.FAILED, outcome.error or "not aligned"

@@ -225,4 +225,5 @@ def _fill_from_saved(scan: Scan, pair) -> None:
         scan.status, scan.error = Status.FAILED, f"saved files unreadable: {error}"
         return
     scan.status, scan.progress = Status.ALIGNED, 1.0
-    scan.result = AlignedScan(saved.aligned, saved.confidence, saved.inside, saved.mapping, pair.quality)
+    scan.result = AlignedScan(saved.aligned, saved.confidence, saved.inside, saved.mapping, pair.quality,
+                              saved.observed)

@@ -25,6 +25,7 @@ from dea_core.alignment.job import (
 )
 from dea_core.alignment.mapping import inside_source
 from dea_core.alignment.pipeline import PairOutcome
+from dea_core.alignment.products import observed_from_picture
 from dea_core.alignment.quality import AlignmentQuality
 from dea_core.errors import DeaError
 from dea_core.io.folders import prepare_folder
@@ -39,13 +40,15 @@ class SavedAlignment:
     """One aligned source read back; arrays on the reference's grid as in PairAlignment.
 
     aligned (H, W, 3) uint8, confidence (H, W) float32, inside (H, W) bool, mapping (H, W, 2) float32
-    or None when the run was saved without mappings (then `inside` is where confidence > 0).
+    or None when the run was saved without mappings (then `inside` is where confidence > 0);
+    observed (H, W) float32, 1 where the fine stage measured the mapping, 0 where it interpolated it.
     """
 
     aligned: np.ndarray
     confidence: np.ndarray
     inside: np.ndarray
     mapping: np.ndarray | None
+    observed: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class SavedPair:
         if self.aligned is None or self.confidence is None:
             raise DeaError(f"{self.source.name}: this source was not aligned in the saved run")
         aligned = read_image(self.aligned)
-        confidence = read_image(self.confidence)[..., 1].astype(np.float32) / 255
+        confidence_image = read_image(self.confidence)
+        confidence = confidence_image[..., 1].astype(np.float32) / 255
         mapping = None
         if self.mapping is not None:
             try:
@@ -87,7 +91,7 @@ class SavedPair:
                 pass
             else:
                 inside = inside_source(mapping, height, width)
-        return SavedAlignment(aligned, confidence, inside, mapping)
+        return SavedAlignment(aligned, confidence, inside, mapping, observed_from_picture(confidence_image))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ import numpy as np
 
 from dea_core.anomaly.heatmaps import overlay_heatmap
 from dea_core.dea.scoring import ScoredImage
-from dea_core.io import LabelFile, Shape, atomic_write_bytes, encode_png, new_label_file, save_label_file
+from dea_core.io import LabelFile, Shape, encode_png, new_label_file
+from dea_core.io.labelme_json import label_file_text
+from dea_core.io.output_plan import OutputPlan
 
 DEA_KEY: Final = "dea"
 ANOMALY_FLAG: Final = "anomaly"
@@ -41,15 +43,18 @@ def output_paths(out_dir: Path, stem: str) -> dict[str, Path]:
 
 
 def write_scored(scored: ScoredImage, image: np.ndarray, image_path: Path, out_dir: Path) -> dict[str, Path]:
-    """Write the LabelMe file, both heatmaps and the overlay of one picture (each atomically) in `out_dir`,
-    created if needed."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write the LabelMe file, both heatmaps and the overlay of one picture in `out_dir` (created if
+    needed), all together or none (dea_core.io.output_plan); the picture itself is never replaced."""
     paths = output_paths(out_dir, image_path.stem)
-    atomic_write_bytes(paths["heatmap"], encode_png(_grey8(scored.heatmap)))
-    atomic_write_bytes(paths["ssim"], encode_png(_grey8(scored.ssim_heatmap)))
-    atomic_write_bytes(paths["overlay"], encode_png(overlay_heatmap(image, scored.heatmap)))
-    save_label_file(scored_label_file(scored, image_path.resolve(), image.shape[1], image.shape[0]), paths["json"],
-                    overwrite=True)
+    label_file = scored_label_file(scored, image_path.resolve(), image.shape[1], image.shape[0])
+    with OutputPlan([image_path], overwrite=True) as plan:
+        for path in paths.values():
+            plan.add(path, within=out_dir)
+        plan.stage(paths["heatmap"], encode_png(_grey8(scored.heatmap)))
+        plan.stage(paths["ssim"], encode_png(_grey8(scored.ssim_heatmap)))
+        plan.stage(paths["overlay"], encode_png(overlay_heatmap(image, scored.heatmap)))
+        plan.stage(paths["json"], label_file_text(label_file, paths["json"]))
+        plan.commit()
     return paths
 
 

@@ -19,6 +19,7 @@ from dea_core.io.images import read_image
 from dea_core.io.labelme_json import Shape, load_label_file, new_label_file, save_label_file
 from dea_core.paths import RESOURCES
 from ransac_gui import window_results
+from ransac_gui.compare_pictures import pair_difference
 from ransac_gui.dialogs import OutputFolderDialog
 from ransac_gui.main_window import SAMPLE_PAIR, MainWindow
 from ransac_gui.scans import Status
@@ -393,3 +394,20 @@ def test_autolabelme_file_menu_opens_the_ransac_window(qtbot, tmp_path, monkeypa
     assert windows
     for opened in windows:
         qtbot.addWidget(opened)
+
+
+def test_difference_view_shows_where_the_alignment_is_interpolated(qtbot, window, scans):
+    window.open_folder(scans)
+    _align(qtbot, window)
+    window.compare.set_mode("difference")
+    result = window.scans.sources[0].result
+    interpolated = (result.observed < 0.5) & result.inside
+    observed = (result.observed >= 0.5) & result.inside
+    assert interpolated.any() and observed.any()
+    picture = window.compare._picture("difference")
+    plain = pair_difference(read_image(scans / "z_f39.png"), result.aligned, result.inside)
+    # Interpolated paper is washed pale yellow (less blue than red), observed pixels are left as they were.
+    assert np.array_equal(picture[observed], plain[observed])
+    paper = interpolated & (plain.min(axis=2) == 255)
+    assert (picture[paper][:, 0] < picture[paper][:, 2]).all()
+    assert "interpolated" in window.compare.caption.text()
