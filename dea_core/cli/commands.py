@@ -37,14 +37,15 @@ def command_help(name: str) -> str:
     return next(c.help for c in COMMANDS if c.name == name)
 
 
-def add_commands(subparsers: argparse._SubParsersAction, chosen: str | None) -> None:
-    """Every subcommand, in COMMANDS order: the module of `chosen` defines its own in full; the
-    others get a name and help line only, enough for `dea --help` and "invalid choice"."""
-    module = next((c.module for c in COMMANDS if c.name == chosen), None)
-    loaded = False
+def add_commands(subparsers: argparse._SubParsersAction, chosen: str | None, *, full: bool = False) -> None:
+    """Every subcommand, in COMMANDS order: the module of `chosen` (with `full`, every module)
+    defines its own in full; the others get a name and help line only, enough for `dea --help`
+    and "invalid choice"."""
+    wanted = {c.module for c in COMMANDS if full or c.name == chosen}
+    loaded: set[str] = set()
     for command in COMMANDS:
-        if command.module != module:
+        if command.module not in wanted:
             subparsers.add_parser(command.name, help=command.help, add_help=False)
-        elif not loaded:
-            importlib.import_module(f"dea_core.cli.{module}").add_parser(subparsers)
-            loaded = True
+        elif command.module not in loaded:
+            importlib.import_module(f"dea_core.cli.{command.module}").add_parser(subparsers)
+            loaded.add(command.module)

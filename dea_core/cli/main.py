@@ -13,13 +13,14 @@ EXIT_BAD_INPUT = 1
 EXIT_INTERRUPTED = 130
 
 
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The command line; only the subcommand named in `argv` (if any) is defined in full."""
+def build_parser(argv: list[str] | None = None, *, full: bool = False) -> argparse.ArgumentParser:
+    """The command line; only the subcommand named in `argv` (if any) is defined in full, or with
+    `full` every one (slow: training and alignment import torch)."""
     parser = argparse.ArgumentParser(
         prog="dea", description="Find, align and check printer's ornaments in early printed books.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    add_commands(subparsers, chosen_command(sys.argv[1:] if argv is None else argv))
+    add_commands(subparsers, chosen_command(sys.argv[1:] if argv is None else argv), full=full)
     return parser
 
 
