@@ -1,8 +1,10 @@
 """Find every occurrence of a template box on a page: NCC over poses, coarse to fine.
 
 The coarse pass correlates every pose of the template with a downscaled page (cheap: few
-pixels, OpenCV's FFT correlation, all cores); the fine pass rescores each coarse peak at full
-resolution in a small window, for its few best poses; NMS then keeps one match per ornament.
+pixels, OpenCV's FFT correlation, all cores); the fine pass rescores the coarse peaks, best first,
+at full resolution in a small window, for their few best poses, until they fall under the cut the
+scores show (threshold.py); NMS keeps one match per ornament, never two overlapping; a mirrored
+occurrence may become the template of the mirrored poses (a separately cut mirror sort).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ DEFAULT_THRESHOLD = 0.6
 # letters can look like a 35-pixel rosette), so it needs a higher score. Set on generated pages
 # and the real sample page (benchmarks/RESULTS.md, docs/matching.md).
 AUTO_BASE, AUTO_SIZE_TERM, AUTO_RANGE = 0.5, 5.5, (0.55, 0.75)
-# Matches are kept down to this score so the GUI's + button shows more without matching again.
+# With a threshold given, matches are kept down to this score so the GUI's + button shows more
+# without matching again (the automatic threshold searches down to threshold.SEARCH_FLOOR).
 SCORE_FLOOR = 0.45
 # ... and at most this far below the threshold: lower than that is clutter nobody wants shown.
 FLOOR_BELOW_THRESHOLD = 0.15
