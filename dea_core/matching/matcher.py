@@ -73,6 +73,7 @@ MIRROR_GROUP = 0.7
 WAVE = 64
 # Scales tried when refining a match's size between the searched scales either side of it.
 FINE_SCALES = 7
+SCALE_TIE = 0.02
 # A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
 GIVE_UP_MARGIN = 0.05
 
@@ -325,7 +326,7 @@ class PageMatcher:
                                                    math.sqrt(high * match.pose.scale), FINE_SCALES)}
             if low <= 1.0 <= high:
                 fine.add(1.0)
-            best = match
+            tried = [match]
             for scale in sorted(fine):
                 pose = Pose(match.pose.rotation, match.pose.flip, round(scale, 4))
                 if pose not in cache:
@@ -333,9 +334,12 @@ class PageMatcher:
                 if min(cache[pose].shape) < MIN_TEMPLATE_SIDE:
                     continue
                 candidate = self._rescore(_PosedTemplate(pose, cache[pose]), match.centre, 2, size, match.label)
-                if candidate is not None and candidate.score > best.score:
-                    best = candidate
-            refined.append(best)
+                if candidate is not None:
+                    tried.append(candidate)
+            # Scores this close are a tie: the size nearest the template's own is the one reported.
+            top = max(m.score for m in tried)
+            refined.append(min((m for m in tried if m.score >= top - SCALE_TIE),
+                               key=lambda m: (abs(math.log(m.pose.scale)), -m.score)))
         return sorted(refined, key=lambda m: -m.score)
 
     def _coarse_peaks(self, posed: list[_PosedTemplate], band: Band, factor: int, floor: float,
