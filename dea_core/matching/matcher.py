@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -185,7 +185,7 @@ class PageMatcher:
         kept = result.above()
         # A mirror sort is set in a row beside sorts already found, and scores clearly above the
         # chance matches elsewhere (letters, rules): a mirrored match alone is chance.
-        in_row = {id(m) for m in result.matches if _in_a_row(m, [o for o in kept if o is not m], first.shape)}
+        in_row = {id(m) for m, near in zip(result.matches, _in_a_row(result.matches, kept, first.shape)) if near}
         chance = max((m.score for m in result.matches if m.score < result.threshold and id(m) not in in_row),
                      default=result.floor)
         lowest = max(lowest, chance + MIN_GAP)
@@ -207,8 +207,8 @@ class PageMatcher:
         # The second template finds itself with 1: its place keeps the first template's score.
         found = replace(found, matches=tuple(m for m in found.matches if m.score < SELF_SCORE))
         moved = in_first_pose(found, best.pose, first.shape)
-        if not any(m.score >= max(result.threshold, MIRROR_GROUP) and _in_a_row(m, kept, first.shape)
-                   for m in moved.matches):
+        group = [m for m in moved.matches if m.score >= max(result.threshold, MIRROR_GROUP)]
+        if not any(_in_a_row(group, kept, first.shape)):
             return result
         passes = [replace(result, matches=tuple(m for m in result.matches if m.score < SELF_SCORE)), moved]
         owns = [m for m in result.matches if m.score >= SELF_SCORE]
@@ -536,16 +536,23 @@ def _own_match(label: str, box: tuple[int, int, int, int], pose: Pose,
     return Match(label, 1.0, pose, pose_quad(first_shape[1], first_shape[0], pose, ((x0 + x1) / 2, (y0 + y1) / 2)))
 
 
-def _in_a_row(match: Match, others: list[Match], shape: tuple[int, ...]) -> bool:
-    """True when `match` lies in line with one of `others`, across or down the page, within
-    MIRROR_ROW_REACH template sizes of it (shape: the template's (h, w))."""
+def _in_a_row(matches: Sequence[Match], others: Sequence[Match], shape: tuple[int, ...]) -> list[bool]:
+    """For each of `matches`: True when it lies in line with one of `others` (itself aside), across
+    or down the page, within MIRROR_ROW_REACH template sizes of it (shape: the template's (h, w)).
+
+    All pairs at once: a page's matches down to the floor are many, and this runs on every pair.
+    """
+    if not matches or not others:
+        return [False] * len(matches)
     side = float(max(shape[:2]))
-    x, y = match.centre
-    for other in others:
-        dx, dy = abs(other.centre[0] - x), abs(other.centre[1] - y)
-        if min(dx, dy) < 0.25 * side and max(dx, dy) < MIRROR_ROW_REACH * side:
-            return True
-    return False
+    own = np.array([m.centre for m in matches])
+    near = np.abs(own[:, None, :] - np.array([o.centre for o in others])[None, :, :])
+    in_line = (near.min(axis=2) < 0.25 * side) & (near.max(axis=2) < MIRROR_ROW_REACH * side)
+    place = {id(o): j for j, o in enumerate(others)}
+    for i, match in enumerate(matches):
+        if id(match) in place:
+            in_line[i, place[id(match)]] = False
+    return in_line.any(axis=1).tolist()
 
 
 def relative_pose(first: np.ndarray, second: np.ndarray, poses: list[Pose]) -> Pose:
