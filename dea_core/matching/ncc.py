@@ -13,13 +13,14 @@ def ncc_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     """NCC (OpenCV TM_CCOEFF_NORMED) of `template` at every top-left position in `image`.
 
     image: (H, W) float32, template: (h, w) float32 with h <= H, w <= W.
-    Returns (H - h + 1, W - w + 1) float32 in [-1, 1]; blank-paper windows score 0.
+    Returns (H - h + 1, W - w + 1) float32 in [-1, 1]; blank-paper windows (and NaNs) score 0.
     """
     if template.std() < FLAT_STD:
         return np.zeros((image.shape[0] - template.shape[0] + 1, image.shape[1] - template.shape[1] + 1),
                         np.float32)
     scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
-    np.nan_to_num(scores, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    # In place and in one pass each (numpy's nan_to_num costs more than small correlations).
+    cv2.patchNaNs(scores, 0.0)
     np.clip(scores, -1.0, 1.0, out=scores)
     return scores
 
