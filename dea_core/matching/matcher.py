@@ -45,6 +45,8 @@ FLOOR_BELOW_THRESHOLD = 0.15
 # large enough for the ornament's shape to still tell it from type.
 COARSE_SIDE = 14
 MAX_COARSE_FACTOR = 8
+# ... but every template is at least halved while it keeps this many pixels.
+SMALL_COARSE_SIDE = 6
 # Coarse scores run lower than full-resolution ones (downscaling blurs fine hatching).
 COARSE_SLACK = 0.1
 # At a coarse peak, the best scale of each orientation (turn and flip) scoring within this of
@@ -624,7 +626,10 @@ def _pixel_box(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
 
 def _coarse_factor(template_shape: tuple[int, int], smallest_scale: float) -> int:
     side = min(template_shape) * smallest_scale
-    return int(max(1, min(MAX_COARSE_FACTOR, side // COARSE_SIDE)))
+    # A small piece correlated at full resolution costs as much as a large one (the page is the
+    # same size): it is halved while it keeps SMALL_COARSE_SIDE pixels.
+    least = 2 if side >= 2 * SMALL_COARSE_SIDE else 1
+    return int(max(least, min(MAX_COARSE_FACTOR, side // COARSE_SIDE)))
 
 
 def _paper_level(template: np.ndarray) -> float:
