@@ -88,6 +88,31 @@ class MeanOfAligned:
         return smoothed_score(cv2.resize(difference, (w, h), interpolation=cv2.INTER_LINEAR), self.smoothing)
 
 
+@dataclass
+class MeanOfGenuine:
+    """The naive baseline: genuine pictures stretched onto the first one's size and averaged, no alignment."""
+
+    smoothing: float = SMOOTHING_PX
+    name: str = "naive mean of genuine"
+    mean: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def fit(self, genuine_images: list[np.ndarray]) -> None:
+        if not genuine_images:
+            raise ValueError("MeanOfGenuine needs at least one genuine picture")
+        h, w = genuine_images[0].shape[:2]
+        self.mean = np.mean([ink_darkness(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA))
+                             for image in genuine_images], axis=0).astype(np.float32)
+
+    def score(self, image: np.ndarray) -> ChangeScore:
+        """Smoothed |ink darkness - mean|, the picture stretched onto the mean's size and the map back; (H, W)."""
+        if self.mean is None:
+            raise RuntimeError("MeanOfGenuine.score called before fit")
+        h, w = image.shape[:2]
+        stretched = cv2.resize(image, (self.mean.shape[1], self.mean.shape[0]), interpolation=cv2.INTER_AREA)
+        difference = np.abs(ink_darkness(stretched) - self.mean)
+        return smoothed_score(cv2.resize(difference, (w, h), interpolation=cv2.INTER_LINEAR), self.smoothing)
+
+
 def _to_source_grid(values: np.ndarray, pair: PairAlignment, shape: tuple[int, int]) -> np.ndarray:
     """A map (H, W) on the reference grid carried onto the aligned source's grid `shape`; 0 where it has none."""
     height, width = shape
