@@ -1,5 +1,8 @@
 """Training the DEA's decoder on the catalogue's vignettes, and calibrating its alarm threshold.
 
+The redraw decoder (the default) is trained by `redraw_training.py`, in one go, on one process;
+what follows is the seed decoders' (fc, deconv) training.
+
 Data: a dataset prepared for the detector (`dea prepare`): every box of every training crop is a
 vignette to reconstruct (L2 loss on the paper-normalised box, `vignettes.vignette_targets`). The
 detector is frozen by default (its weights and batch statistics stay as trained, so the encoder
@@ -98,6 +101,9 @@ def train_dea(dataset_dir: str | os.PathLike[str], detector_path: str | os.PathL
     if dea_config.decoder == "redraw" and resume is None:
         return _train_redraw(dataset, detector_path, Path(checkpoint_path), dea_config, config, progress, cancel)
     if resume is not None:
+        if (load_checkpoint(resume, CHECKPOINT_KIND).get("dea_config") or {}).get("decoder") == "redraw":
+            raise DetectionOptionsError(f"{resume}: a redraw decoder is trained in one go (minutes); train it again "
+                                        "without --resume")
         model, detector_record, config, state, optimizer_state = _resumed(resume, config)
     else:
         detector_record = load_checkpoint(detector_path)
