@@ -33,7 +33,9 @@ def make_action(parent: QWidget, text: str, slot: Callable[[], object], shortcut
 
 
 def shortcut_text(action: QAction) -> str:
-    return ", ".join(key.toString(QKeySequence.NativeText) for key in action.shortcuts())
+    """The action's keys as a person types them (leaving out F13 and above, Sun keyboards' Undo and Redo)."""
+    keys = (key.toString(QKeySequence.NativeText) for key in action.shortcuts())
+    return ", ".join(key for key in keys if not (key[:1] == "F" and key[1:].isdigit() and int(key[1:]) > 12))
 
 
 @dataclass
@@ -51,6 +53,11 @@ class Actions:
     quit: QAction
     draw_template: QAction
     add_missed: QAction
+    edit_mode: QAction
+    change_box_label: QAction
+    duplicate_box: QAction
+    copy_box: QAction
+    paste_box: QAction
     cancel: QAction
     toggle_selected: QAction
     delete_selected: QAction
@@ -67,6 +74,7 @@ class Actions:
     zoom_out: QAction
     fit: QAction
     actual_size: QAction
+    brightness: QAction
     shortcuts: QAction
     guide: QAction
 
@@ -95,6 +103,17 @@ def build_actions(window) -> Actions:
         add_missed=make_action(w, "Add &Missed Boxes", w.set_add_missed_mode, ("B",),
                                "Drag a box around an occurrence the matcher missed (current label)",
                                checkable=True),
+        edit_mode=make_action(w, "&Edit Boxes", w.set_edit_mode, ("Ctrl+J",),
+                              "LabelMe's edit mode: click a box to select it, drag it to move it, drag a handle "
+                              "to resize it, arrow keys nudge it (Shift: 10 px)", checkable=True),
+        change_box_label=make_action(w, "C&hange Box Label...", w.change_selected_label, ("Ctrl+Shift+E",),
+                                     "Give the selected box another label (a new one or an existing one)"),
+        duplicate_box=make_action(w, "D&uplicate Box", w.duplicate_selected, ("Ctrl+Shift+D",),
+                                  "A copy of the selected box beside it, in the same label and pose"),
+        copy_box=make_action(w, "&Copy Box", w.copy_selected, (QKeySequence.Copy,),
+                             "Copy the selected box, to paste it on this page or another"),
+        paste_box=make_action(w, "&Paste Box", w.paste_box, (QKeySequence.Paste,),
+                              "Paste the copied box at the same place, in its label"),
         cancel=make_action(w, "&Cancel", w.cancel, (Qt.Key_Escape,), "Stop matching, or stop drawing boxes"),
         toggle_selected=make_action(w, "Accept / Reject &Box", w.toggle_selected, ("X",),
                                     "Keep or drop the selected box (a click on a box does the same)"),
@@ -108,9 +127,9 @@ def build_actions(window) -> Actions:
                               "Go to the next label and match it (if not matched yet)"),
         previous_line=make_action(w, "<< &Previous Line", w.previous_line, ("P",),
                                   "Go to the previous label"),
-        more=make_action(w, "+", w.more_boxes, (Qt.Key_Plus, Qt.Key_Equal),
+        more=make_action(w, "&More Boxes (+)", w.more_boxes, (Qt.Key_Plus, Qt.Key_Equal),
                          "More boxes: lower the threshold (no new matching)"),
-        fewer=make_action(w, "-", w.fewer_boxes, (Qt.Key_Minus,),
+        fewer=make_action(w, "&Fewer Boxes (-)", w.fewer_boxes, (Qt.Key_Minus,),
                           "Fewer boxes: raise the threshold (no new matching)"),
         rematch=make_action(w, "&Rematch", w.rematch, (Qt.Key_Return, Qt.Key_Enter),
                             "Match the current label again with the search options"),
@@ -123,6 +142,8 @@ def build_actions(window) -> Actions:
         fit=make_action(w, "&Fit Page", w.page_view.fit, ("Ctrl+0", "F"), "Show the whole page"),
         actual_size=make_action(w, "&Actual Pixels", w.page_view.actual_size, ("Ctrl+1",),
                                 "One screen pixel per page pixel"),
+        brightness=make_action(w, "&Brightness and Contrast...", w.adjust_brightness, ("Ctrl+Shift+M",),
+                               "Make a faint or dark scan easier to see (the scan itself is not changed)"),
         shortcuts=make_action(w, "&Keyboard Shortcuts", w.show_shortcuts, (QKeySequence.HelpContents,)),
         guide=make_action(w, "AutoLabelme &Guide", w.open_guide, tip="Open the user guide"),
     )

@@ -9,9 +9,11 @@ from enum import Enum
 import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, Qt
 from PyQt5.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF
-from PyQt5.QtWidgets import QGraphicsItem, QGraphicsPolygonItem
+from PyQt5.QtWidgets import QGraphicsItem, QGraphicsPolygonItem, QGraphicsRectItem
 
+from autolabelme.box_geometry import handles
 from dea_core.matching.overview import pose_colour
+from dea_core.matching.poses import Pose
 from dea_core.matching.result import Match
 
 TEMPLATE_COLOUR = QColor(160, 0, 170)
@@ -21,6 +23,8 @@ SUGGESTION_COLOUR = QColor(255, 120, 0)
 ANOMALY_COLOUR = QColor(200, 0, 0)
 # A box narrower than this on screen shows no tag: the tags of a zoomed-out row would cover the page.
 MIN_TAGGED_WIDTH = 30.0
+# The side of a resize handle on screen, in pixels (edit mode).
+HANDLE_SIDE = 8.0
 
 
 class BoxStyle(Enum):
@@ -50,6 +54,22 @@ class BoxSpec:
         return self.style in (BoxStyle.TEMPLATE, BoxStyle.OTHER_TEMPLATE)
 
 
+def pose_name(pose: Pose) -> str:
+    """The pose in the legend's words: 'upright', 'turned 180°', 'mirrored', 'flipped, x1.25'."""
+    parts = [] if pose.flip == "none" else [pose.flip]
+    if pose.rotation % 360:
+        parts.append(f"turned {pose.rotation:g}°")
+    parts = parts or ["upright"]
+    if abs(pose.scale - 1.0) > 1e-6:
+        parts.append(f"x{pose.scale:.2f}")
+    return ", ".join(parts)
+
+
+def boxes_text(count: int) -> str:
+    """'1 box', '22 boxes'."""
+    return f"{count} box" if count == 1 else f"{count} boxes"
+
+
 def match_colour(match: Match) -> QColor:
     """Red plain, blue flipped or mirrored, green rotated (the engine's colours, BGR to RGB)."""
     b, g, r = pose_colour(match)
@@ -65,7 +85,9 @@ class TagItem(QGraphicsItem):
         self.font = QFont()
         self.font.setPointSizeF(8.0)
         metrics = QFontMetricsF(self.font)
-        self._rect = QRectF(0, 0, metrics.horizontalAdvance(text) + 6, metrics.height() + 2)
+        # Above the box's top-left corner, so the tag covers the margin, not the ornament.
+        height = metrics.height() + 2
+        self._rect = QRectF(0, -height, metrics.horizontalAdvance(text) + 6, height)
         self.setFlag(QGraphicsItem.ItemIgnoresTransformations)
 
     def boundingRect(self) -> QRectF:
@@ -91,10 +113,41 @@ class BoxItem(QGraphicsPolygonItem):
         if self.tag is not None:
             x0, y0 = spec.quad.min(axis=0)
             self.tag.setPos(float(x0), float(y0))
+        self.quad = np.asarray(spec.quad, dtype=float)
+        self.handle_items: list[QGraphicsRectItem] = []
         if spec.tip:
             self.setToolTip(spec.tip)
         self.setZValue({BoxStyle.OTHER_TEMPLATE: 1, BoxStyle.TEMPLATE: 3}.get(spec.style, 2))
         self.set_selected(False)
+
+    def set_quad(self, quad: np.ndarray) -> None:
+        """Show the box at new corners (while it is dragged in edit mode)."""
+        self.quad = np.asarray(quad, dtype=float)
+        self.setPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in self.quad]))
+        if self.tag is not None:
+            x0, y0 = self.quad.min(axis=0)
+            self.tag.setPos(float(x0), float(y0))
+        if self.handle_items:
+            self.show_handles(True)
+
+    def show_handles(self, on: bool) -> None:
+        """Small squares at the corners (and sides, when upright) to resize the box by (edit mode)."""
+        for item in self.handle_items:
+            item.setParentItem(None)
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self.handle_items = []
+        if not on:
+            return
+        pen = QPen(QColor(40, 40, 40), 1)
+        pen.setCosmetic(True)
+        for _handle, point in handles(self.quad):
+            square = QGraphicsRectItem(-HANDLE_SIDE / 2, -HANDLE_SIDE / 2, HANDLE_SIDE, HANDLE_SIDE, self)
+            square.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+            square.setPen(pen)
+            square.setBrush(QBrush(SELECTED_COLOUR))
+            square.setPos(float(point[0]), float(point[1]))
+            self.handle_items.append(square)
 
     @property
     def key(self) -> object:
@@ -123,12 +176,12 @@ class BoxItem(QGraphicsPolygonItem):
             self.tag.setVisible(selected or wide_enough)
 
     def width(self) -> float:
-        xs = self.spec.quad[:, 0]
+        xs = self.quad[:, 0]
         return float(xs.max() - xs.min())
 
     def near_border(self, point: QPointF, tolerance: float) -> bool:
         """True when `point` (page pixels) lies within `tolerance` of the outline."""
-        quad = self.spec.quad
+        quad = self.quad
         for i in range(4):
             (x0, y0), (x1, y1) = quad[i], quad[(i + 1) % 4]
             if _segment_distance(point.x(), point.y(), x0, y0, x1, y1) <= tolerance:

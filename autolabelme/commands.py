@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PyQt5.QtWidgets import QUndoCommand
 
-from dea_core.matching.result import MatchResult
+from dea_core.matching.result import Match, MatchResult
 from dea_core.matching.review import Box, LabelReview, MatchKey, PageReview
 
 # apply(review, label): show `review`, with `label` as the current label.
@@ -103,3 +104,43 @@ def set_results(review: PageReview, results: dict[str, MatchResult], apply: Appl
             after = after.replaced(after.get(label).with_result(result))
     names = ", ".join(results)
     return ReviewEdit(f"Match {names}", review, after, apply, focus)
+
+
+def edit_box(review: PageReview, label: str, key: MatchKey, quad: np.ndarray, apply: Apply) -> ReviewEdit:
+    """A match or added box moved or resized by hand (edit mode)."""
+    return _label_edit(f"Move or resize a box of {label}", review, review.get(label).with_box_edited(key, quad), apply)
+
+
+def move_template(review: PageReview, label: str, index: int, box: Box, apply: Apply) -> ReviewEdit:
+    return _label_edit(f"Move or resize a template box of {label}", review,
+                       review.get(label).with_template_moved(index, box), apply)
+
+
+def remove_match(review: PageReview, label: str, key: MatchKey, apply: Apply) -> ReviewEdit:
+    """Edit mode's Delete: the box goes (a found one is not merely rejected)."""
+    return _label_edit(f"Delete a box of {label}", review, review.get(label).without_match(key), apply)
+
+
+def place_match(review: PageReview, label: str, note: str | None, match: Match, apply: Apply,
+                text: str = "Paste") -> ReviewEdit:
+    """A box placed with its pose (paste, duplicate) into `label`, made if the page lacks it."""
+    entry = review.get(label) if label in review else LabelReview(label, note)
+    return ReviewEdit(f"{text} a box of {label}", review, review.replaced(entry.with_added_match(match)), apply, label)
+
+
+def change_box_label(review: PageReview, label: str, key: tuple, new_label: str, note: str | None,
+                     apply: Apply) -> ReviewEdit:
+    """Move one box to another label (made when new): a template stays a template, a match becomes
+    a box placed by hand in its pose. `key` is ("template", index) or a MatchKey."""
+    source = review.get(label)
+    if key[0] == "template":
+        box = source.templates[key[1]]
+        after = review.replaced(source.without_template(key[1])).with_template(new_label, box, note)
+    else:
+        item = source.find(key)
+        if item is None:
+            raise KeyError(key)
+        after = review.replaced(source.without_match(key))
+        target = after.get(new_label) if new_label in after else LabelReview(new_label, note or None)
+        after = after.replaced(target.with_added_match(item.match))
+    return ReviewEdit(f"Move a box from {label} to {new_label}", review, after, apply, new_label)

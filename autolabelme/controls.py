@@ -22,8 +22,9 @@ from PyQt5.QtWidgets import (
 )
 
 from autolabelme.actions import Actions
+from autolabelme.box_items import boxes_text
 from autolabelme.match_worker import PROGRESS_STEPS
-from autolabelme.search_settings import SearchSettings
+from autolabelme.search_settings import ORIGINAL_SEARCH, SearchSettings
 from dea_core.errors import MatchOptionsError
 from dea_core.matching.review import LabelReview
 from dea_core.matching.search_region import HEIGHTS_LIMIT
@@ -37,11 +38,19 @@ LEGEND = ("<b style='color:#dc2828'>red</b> upright · <b style='color:#1e5adc'>
 TITLE_CHARS = 55
 
 
-def action_button(action: QAction, *, wide: bool = True) -> QToolButton:
-    """A push-button look for an action: same text, shortcut in the tooltip, enabled with it."""
+def action_button(action: QAction, *, wide: bool = True, text: str | None = None) -> QToolButton:
+    """A push-button look for an action: same text (or a shorter `text`), shortcut in the tooltip,
+    enabled with it."""
     button = QToolButton()
-    button.setDefaultAction(action)
     button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+    if text is None:
+        button.setDefaultAction(action)
+    else:  # a default action would put its own, longer text back on the button
+        button.setText(text)
+        button.setToolTip(action.toolTip())
+        button.clicked.connect(action.trigger)
+        action.changed.connect(lambda: button.setEnabled(action.isEnabled()))
+        button.setEnabled(action.isEnabled())
     if wide:
         button.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
     return button
@@ -72,8 +81,8 @@ class ControlsPane(QWidget):
         grid.addWidget(self.label_title, 0, 0, 1, 4)
         grid.addWidget(action_button(actions.previous_line), 1, 0, 1, 2)
         grid.addWidget(action_button(actions.next_line), 1, 2, 1, 2)
-        self.fewer_button = action_button(actions.fewer, wide=False)
-        self.more_button = action_button(actions.more, wide=False)
+        self.fewer_button = action_button(actions.fewer, wide=False, text="-")
+        self.more_button = action_button(actions.more, wide=False, text="+")
         for button in (self.fewer_button, self.more_button):
             button.setMinimumWidth(40)
         self.threshold_label = QLabel("")
@@ -147,6 +156,26 @@ class ControlsPane(QWidget):
         legend.setFixedHeight(2 * legend.fontMetrics().lineSpacing() + 4)
         legend.setToolTip("How each box is drawn: its colour says how the occurrence is turned.")
         grid.addWidget(legend, 6, 0, 1, 4)
+        self.searched = QLabel()
+        self.searched.setWordWrap(True)
+        self.searched.setToolTip("What Rematch (Return) searches with these options.")
+        grid.addWidget(self.searched, 7, 0, 1, 4)
+        self.default_button = QToolButton()
+        self.default_button.setText("Whole ornament (default)")
+        self.default_button.setToolTip("Upright and upside down, mirrored and flipped, on the whole page: finds "
+                                       "every row of a composed headpiece in one press.")
+        self.default_button.clicked.connect(lambda: self._choose(SearchSettings()))
+        self.original_button = QToolButton()
+        self.original_button.setText("Original tool's settings")
+        self.original_button.setToolTip("As the original AutoLabelme: upright copies only, two template heights "
+                                        "above and below the box.")
+        self.original_button.clicked.connect(lambda: self._choose(ORIGINAL_SEARCH))
+        presets = QHBoxLayout()
+        presets.addWidget(self.default_button)
+        presets.addWidget(self.original_button)
+        presets.addStretch(1)
+        grid.addLayout(presets, 8, 0, 1, 4)
+        self.settingsChanged.connect(self._show_searched)
         for field in (self.rotation_min, self.rotation_max):
             field.editingFinished.connect(self.settingsChanged)
         for spin in (self.rotation_step, self.scale_min, self.scale_max, self.scale_count, self.neighbourhood):
@@ -188,7 +217,7 @@ class ControlsPane(QWidget):
         self.label_title.setText(f"{first}\n(label {position} of {total}{source})")
         self.label_title.setToolTip(f"{entry.label}{note}")
         if entry.matched:
-            self.threshold_label.setText(f"threshold {entry.threshold:.2f} · {entry.count()} boxes")
+            self.threshold_label.setText(f"threshold {entry.threshold:.2f} · {boxes_text(entry.count())}")
         else:
             self.threshold_label.setText("not matched yet: Rematch (Return)")
 
@@ -236,6 +265,18 @@ class ControlsPane(QWidget):
             for widget in widgets:
                 widget.blockSignals(False)
         self._update_neighbourhood_unit()
+        self._show_searched()
+
+    def _choose(self, settings: SearchSettings) -> None:
+        self.set_search_settings(settings)
+        self.settingsChanged.emit()
+
+    def _show_searched(self) -> None:
+        try:
+            text = self.search_settings().describe()
+        except MatchOptionsError as error:
+            text = str(error)
+        self.searched.setText(f"Searches: {text}")
 
     def _update_neighbourhood_unit(self) -> None:
         heights = self.neighbourhood.value() <= HEIGHTS_LIMIT

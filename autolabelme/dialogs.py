@@ -72,7 +72,11 @@ def ask_template_name(parent: QWidget, labels: list[str], label: str = "", note:
                       title: str = "Name the ornament") -> tuple[str, str | None] | None:
     """(label, note) for a template box, or None when cancelled."""
     dialog = TemplateNameDialog(labels, label, note, title=title, parent=parent)
-    if dialog.exec_() != QDialog.Accepted:
+    accepted = dialog.exec_() == QDialog.Accepted
+    # Give the keyboard back to the window (without a window manager nothing would): Esc and
+    # Return work at once, without a click on the page first.
+    parent.window().activateWindow()
+    if not accepted:
         return None
     label, note = dialog.values()
     return (label, note) if label else None
@@ -113,6 +117,10 @@ def ask_reload(parent: QWidget, name: str) -> bool:
     return answer == QMessageBox.Yes
 
 
+# The shortcut table's last column (what each command does), wrapped at this width.
+DESCRIPTION_WIDTH = 420
+
+
 class ShortcutsDialog(QDialog):
     """A table of every command and its keys, made from the actions so it is never out of date."""
 
@@ -128,9 +136,17 @@ class ShortcutsDialog(QDialog):
                 table.setItem(row, column, item)
         table.resizeColumnsToContents()
         table.verticalHeader().setVisible(False)
+        # The first two columns at their width, the explanations wrapped in the rest: no sideways scrolling.
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setWordWrap(True)
+        table.setColumnWidth(2, DESCRIPTION_WIDTH)
+        table.resizeRowsToContents()
+        self.table = table
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(buttons)
-        self.resize(760, 560)
+        width = table.columnWidth(0) + table.columnWidth(1) + DESCRIPTION_WIDTH + table.verticalScrollBar().sizeHint().width()
+        self.resize(width + 40, 600)

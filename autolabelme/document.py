@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from autolabelme.anomaly_review import PageScores
+from dea_core.errors import DeaError
 from dea_core.io.images import read_image
 from dea_core.io.label_notes import write_label_notes
 from dea_core.io.labelme_json import (
@@ -19,6 +20,7 @@ from dea_core.io.labelme_json import (
     new_label_file,
     save_label_file,
 )
+from dea_core.io.safe_folders import is_bundled
 from dea_core.matching.cross_page import template_crop
 from dea_core.matching.job import notes_path, save_crops
 from dea_core.matching.matcher import PageMatcher
@@ -30,7 +32,8 @@ class PageDocument:
     """A page being annotated.
 
     source: the file that was opened (a LabelMe JSON or a picture); json_path: where Save JSON
-    writes without asking (None: ask); base: the LabelMe file holding the shapes this window
+    writes without asking (None: ask; always for the suite's bundled files, which are read-only to
+    the window: `dea demo` reads them); base: the LabelMe file holding the shapes this window
     does not edit (polygons, points...), written back unchanged. scores: the DEA's verdicts on
     the page, saved with it (anomaly_review.py).
     """
@@ -57,6 +60,8 @@ class PageDocument:
             label_file = new_label_file(path, image.shape[1], image.shape[0])
             beside = path.with_suffix(".json")
             json_path = None if beside.exists() else beside
+        if is_bundled(path):
+            json_path = None
         review, base = review_from_label_file(label_file)
         return cls(path, json_path, base, image, review, PageMatcher(image), scores=PageScores.read(label_file))
 
@@ -66,6 +71,11 @@ class PageDocument:
         document = cls.open(autosaved)
         document.source, document.json_path, document.recovered = source, json_path, True
         return document
+
+    @property
+    def bundled(self) -> bool:
+        """The page is one of the suite's own files (the sample): edits are saved to a copy."""
+        return is_bundled(self.source)
 
     @property
     def name(self) -> str:
@@ -93,6 +103,9 @@ class PageDocument:
     def save_json(self, path: str | os.PathLike[str]) -> Path:
         """Write the LabelMe JSON atomically (and the label notes beside it); the new save target."""
         path = Path(path).absolute()
+        if is_bundled(path):
+            raise DeaError(f"{path}: is one of the suite's own files (read-only to AutoLabelme); save a copy "
+                           "in a folder of yours")
         save_label_file(self.label_file(), path, overwrite=True)
         notes = self.review.notes()
         if notes:
@@ -103,6 +116,8 @@ class PageDocument:
 
     def save_crops(self, folder: str | os.PathLike[str]) -> list[Path]:
         """Every accepted box cut out and turned back upright, in a folder per label."""
+        if is_bundled(folder):
+            raise DeaError(f"{folder}: belongs to the installed suite; choose a folder of yours for the pictures")
         matches = [m for entry in self.review.labels for m in entry.accepted()]
         return save_crops(self.image, matches, Path(folder), self.stem)
 

@@ -6,6 +6,7 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
+from autolabelme.box_items import boxes_text
 from dea_core.matching.review import PageReview
 
 NOT_MATCHED = "-"
@@ -53,7 +54,7 @@ class LabelList(QTreeWidget):
                           else "no template box: draw one (T)")
                 state = "not matched yet" if not entry.matched else f"threshold {entry.threshold:.2f}"
                 item.setToolTip(0, f"{entry.label}: {source}; {state}")
-                item.setToolTip(1, f"{boxes} boxes kept" if boxes != NOT_MATCHED else "not matched yet")
+                item.setToolTip(1, f"{boxes_text(entry.count())} kept" if boxes != NOT_MATCHED else "not matched yet")
                 self.addTopLevelItem(item)
                 if entry.label == current:
                     self.setCurrentItem(item)

@@ -6,17 +6,21 @@ The window holds widgets, actions and the matching thread; the page's state is a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PyQt5.QtCore import QPointF, QRectF, QSettings, QStandardPaths, Qt, QTimer, QUrl
 from PyQt5.QtGui import QCloseEvent, QDesktopServices, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
+    QDockWidget,
     QFrame,
     QLabel,
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QStyle,
     QToolBar,
     QUndoStack,
 )
@@ -24,7 +28,16 @@ from PyQt5.QtWidgets import (
 from autolabelme import commands
 from autolabelme.actions import build_actions, shortcut_text
 from autolabelme.autosave import AUTOSAVE_INTERVAL_MS, AutosaveStore
-from autolabelme.box_items import REJECTED_COLOUR, TEMPLATE_COLOUR, BoxSpec, BoxStyle, match_colour
+from autolabelme.box_items import (
+    REJECTED_COLOUR,
+    TEMPLATE_COLOUR,
+    BoxSpec,
+    BoxStyle,
+    boxes_text,
+    match_colour,
+    pose_name,
+)
+from autolabelme.brightness import NEUTRAL, BrightnessDialog, adjusted
 from autolabelme.controls import ControlsPane
 from autolabelme.dialogs import (
     APP_NAME,
@@ -33,26 +46,31 @@ from autolabelme.dialogs import (
     show_error,
     show_info,
 )
+from autolabelme.docks import FileList, ShapeList
 from autolabelme.document import PageDocument
 from autolabelme.folder import FolderSession, TemplateLibrary
 from autolabelme.label_list import LabelList
 from autolabelme.labelme_launcher import LabelmeLauncher
 from autolabelme.match_worker import MatchThread
 from autolabelme.overview import OverviewView
-from autolabelme.page_view import Mode, PageView
+from autolabelme.page_view import Mode, PageView, pixmap_from_bgr
 from autolabelme.settings import AppSettings
 from autolabelme.training_menu import TrainingMixin
 from autolabelme.window_anomalies import AnomalyMixin
 from autolabelme.window_files import PageFilesMixin
 from autolabelme.window_matching import MatchingMixin
 from dea_core.errors import MatchOptionsError
-from dea_core.matching.review import LabelReview, PageReview, box_quad
+from dea_core.matching.poses import Pose
+from dea_core.matching.result import Match
+from dea_core.matching.review import ADDED, LabelReview, PageReview, box_quad, lies_on_template
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "autolabelme.md"
 EMPTY_HINT = ("Open a page: File > Open (Ctrl+O), a LabelMe JSON or a scanned picture,\n"
               "or a folder of pages: File > Open Folder (Ctrl+Shift+O).")
 # A box key: ("template", label, index) or ("match", label, (kind, index)).
 BoxKey = tuple
+# Duplicate Box puts the copy this far (page pixels) right of and below the box.
+DUPLICATE_OFFSET = 12.0
 
 
 def _open_ransac_gui() -> None:
@@ -81,11 +99,17 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.worker: MatchThread | None = None
         self._match_started = 0.0
         self._labelme_stamp: tuple[float, int] | None = None
+        # Copy Box: (label, note, the match in its pose), pasted on this page or another
+        self._box_clipboard: tuple[str, str | None, Match] | None = None
 
         self.page_view = PageView()
         self.page_view.set_hint(EMPTY_HINT)
         self.overview = OverviewView()
         self.label_list = LabelList()
+        self.file_list = FileList()
+        self.shape_list = ShapeList()
+        self.hidden_labels: set[str] = set()
+        self.brightness = (NEUTRAL, NEUTRAL)  # brightness, contrast (percent) of the page as shown
         self.act = build_actions(self)
         self.init_training()
         self.init_anomalies()
@@ -135,6 +159,17 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         main.setStretchFactor(1, 0)
         main.setSizes([980, 420])
         self.setCentralWidget(main)
+        self.file_dock = self._dock("Files", "files_dock", self.file_list)
+        self.shape_dock = self._dock("Boxes", "boxes_dock", self.shape_list)
+        self.file_dock.hide()  # shown in folder mode
+
+    def _dock(self, title: str, name: str, widget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        return dock
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -176,9 +211,12 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.addAction(action)
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
-        edit_menu.addActions([a.draw_template, a.add_missed, a.cancel])
+        edit_menu.addActions([a.draw_template, a.add_missed, a.edit_mode, a.cancel])
         edit_menu.addSeparator()
-        edit_menu.addActions([a.toggle_selected, a.delete_selected, a.rename_label, a.delete_label])
+        edit_menu.addActions([a.toggle_selected, a.delete_selected, a.change_box_label, a.duplicate_box,
+                              a.copy_box, a.paste_box])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a.rename_label, a.delete_label])
 
         match_menu = bar.addMenu("&Match")
         match_menu.addActions([a.previous_line, a.next_line, a.more, a.fewer])
@@ -186,7 +224,9 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         match_menu.addActions([a.rematch, a.match_all, a.correct_label])
 
         view_menu = bar.addMenu("&View")
-        view_menu.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size])
+        view_menu.addActions([a.zoom_in, a.zoom_out, a.fit, a.actual_size, a.brightness])
+        view_menu.addSeparator()
+        view_menu.addActions([self.file_dock.toggleViewAction(), self.shape_dock.toggleViewAction()])
 
         training_menu = bar.addMenu("&Training")
         self.build_training_menu(training_menu)
@@ -197,7 +237,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
 
         toolbar = QToolBar("Main tools")
         toolbar.setObjectName("main_toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         toolbar.addActions([a.open, a.open_folder, a.save_json])
         toolbar.addSeparator()
         # The toolbar keeps short names; the menu's entries say what would be undone.
@@ -213,11 +253,28 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         self.redo_button_action.setEnabled(False)
         toolbar.addActions([self.undo_button_action, self.redo_button_action])
         toolbar.addSeparator()
-        toolbar.addActions([a.draw_template, a.add_missed])
+        toolbar.addActions([a.draw_template, a.add_missed, a.edit_mode])
         toolbar.addSeparator()
         toolbar.addActions([a.fit, a.previous_page, a.next_page])
         self.addToolBar(toolbar)
+        self._set_icons()
         self._menus = [file_menu, edit_menu, match_menu, view_menu, training_menu, help_menu]
+        for menu in self._menus:
+            menu.setToolTipsVisible(True)  # a greyed-out item says why in its tooltip
+
+    def _set_icons(self) -> None:
+        """The style's standard icons on the toolbar's and menus' main commands (no bundled files)."""
+        a, style = self.act, self.style()
+        for action, icon in ((a.open, QStyle.SP_DialogOpenButton), (a.open_folder, QStyle.SP_DirOpenIcon),
+                             (a.save_json, QStyle.SP_DialogSaveButton), (self.undo_button_action, QStyle.SP_ArrowBack),
+                             (self.redo_button_action, QStyle.SP_ArrowForward),
+                             (a.draw_template, QStyle.SP_FileDialogNewFolder),
+                             (a.add_missed, QStyle.SP_FileDialogListView), (a.edit_mode, QStyle.SP_FileDialogDetailedView),
+                             (a.fit, QStyle.SP_TitleBarMaxButton), (a.previous_page, QStyle.SP_MediaSeekBackward),
+                             (a.next_page, QStyle.SP_MediaSeekForward)):
+            action.setIcon(style.standardIcon(icon))
+        self.undo_action.setIcon(style.standardIcon(QStyle.SP_ArrowBack))
+        self.redo_action.setIcon(style.standardIcon(QStyle.SP_ArrowForward))
 
     def _build_status_bar(self) -> None:
         self.mode_label = QLabel()
@@ -231,11 +288,15 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         view.boxDrawn.connect(self._box_drawn)
         view.boxClicked.connect(self._box_clicked)
         view.boxHovered.connect(self._box_hovered)
+        view.boxEdited.connect(self._box_edited)
         view.zoomChanged.connect(self._zoom_changed)
         view.viewMoved.connect(self.overview.show_view_rect)
         self.overview.centreRequested.connect(self._centre_page_view)
         self.label_list.labelChosen.connect(self.choose_label)
         self.label_list.renameRequested.connect(self._rename_label)
+        self.file_list.pageChosen.connect(self.go_to_page)
+        self.shape_list.boxChosen.connect(self._shape_chosen)
+        self.shape_list.visibilityChanged.connect(self._set_label_visible)
         self.controls.settingsChanged.connect(self._remember_search_settings)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.labelme.closed.connect(self._labelme_closed)
@@ -278,6 +339,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         review = document.review if document is not None else PageReview()
         carried = self.carried_pages()
         self.label_list.set_labels(review, self.current_label, carried)
+        self.shape_list.show_review(review, self.hidden_labels, self.page_view.selected())
         self.show_anomaly_marks()
         names = review.names()
         position = names.index(entry.label) + 1 if entry is not None else 0
@@ -291,6 +353,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             return []
         specs = []
         for entry in self.document.review.labels:
+            if entry.label in self.hidden_labels:
+                continue
             current = entry.label == self.current_label
             for index, box in enumerate(entry.templates):
                 style = BoxStyle.TEMPLATE if current else BoxStyle.OTHER_TEMPLATE
@@ -298,12 +362,14 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
                 specs.append(BoxSpec(("template", entry.label, index), box_quad(box), TEMPLATE_COLOUR, style,
                                      f"template {entry.label}", tip))
         entry = self.current_entry()
-        if entry is not None:
+        if entry is not None and entry.label not in self.hidden_labels:
             for item in entry.shown():
                 if not item.accepted:
                     style, colour, tag = BoxStyle.REJECTED, REJECTED_COLOUR, "rejected"
                 elif item.added:
                     style, colour, tag = BoxStyle.ADDED, match_colour(item.match), "added"
+                elif lies_on_template(entry, item.match):
+                    style, colour, tag = BoxStyle.MATCH, match_colour(item.match), "template"  # finds itself
                 else:
                     style, colour, tag = BoxStyle.MATCH, match_colour(item.match), f"{item.match.score:.2f}"
                 key = ("match", entry.label, item.key)
@@ -333,8 +399,12 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         for action in (a.open, a.open_folder):
             action.setEnabled(not busy)
         for action in (a.save_json, a.save_json_as, a.save_images, a.open_in_labelme, a.draw_template,
-                       a.toggle_selected, a.delete_selected):
+                       a.edit_mode, a.toggle_selected, a.delete_selected):
             action.setEnabled(has_page)
+        editable = has_page and self.page_view.is_editable(self.page_view.selected())
+        for action in (a.change_box_label, a.duplicate_box, a.copy_box):
+            action.setEnabled(editable)
+        a.paste_box.setEnabled(has_page and self._box_clipboard is not None)
         a.add_missed.setEnabled(has_page and entry is not None)
         for action in (a.next_line, a.previous_line, a.match_all):
             action.setEnabled(has_labels)
@@ -346,7 +416,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         in_folder = self.folder is not None and not busy
         a.next_page.setEnabled(in_folder and self.folder.index + 1 < len(self.folder.pages))
         a.previous_page.setEnabled(in_folder and self.folder.index > 0)
-        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual_size):
+        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual_size, a.brightness):
             action.setEnabled(document is not None)
         a.cancel.setEnabled(busy or self.page_view.mode() is not Mode.BROWSE)
         self.update_training_actions()
@@ -359,9 +429,13 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.setWindowTitle(f"{self.document.name}[*] - {APP_NAME}")
         self.setWindowModified(self.is_modified())
         self.page_label.setText(self.folder.position() if self.folder is not None else "")
+        if self.folder is not None:
+            self.file_list.show_pages(self.folder.pages, self.folder.index)
+        self.file_dock.setVisible(self.folder is not None)
         mode = self.page_view.mode()
         self.mode_label.setText({Mode.BROWSE: "", Mode.DRAW_TEMPLATE: "Drawing template boxes (Esc stops)",
-                                 Mode.ADD_MISSED: "Adding missed boxes (Esc stops)"}[mode])
+                                 Mode.ADD_MISSED: "Adding missed boxes (Esc stops)",
+                                 Mode.EDIT: "Editing boxes (Ctrl+J or Esc stops)"}[mode])
 
     def describe_box(self, key: BoxKey | None) -> str:
         """The status bar's line for a box: label, score and pose, and what a click does."""
@@ -380,7 +454,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         state = "kept, click to reject" if item.accepted else "rejected, click to accept"
         if item.added:
             return f"Label {entry.label} · box added by hand · {state}"
-        return (f"Label {entry.label} · score {item.match.score:.3f} · {item.match.pose.describe()}"
+        return (f"Label {entry.label} · score {item.match.score:.3f} · {pose_name(item.match.pose)}"
                 f" · {state}")
 
     # undoable edits
@@ -424,7 +498,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.statusBar().showMessage(f"Threshold {entry.threshold:.2f} is the {limit}.", 5000)
             return
         self._push(commands.set_threshold(self._review(), entry.label, more, self.apply_review))
-        self.statusBar().showMessage(f"Threshold {changed.threshold:.2f}: {changed.count()} boxes for "
+        self.statusBar().showMessage(f"Threshold {changed.threshold:.2f}: {boxes_text(changed.count())} for "
                                      f"{entry.label}.", 5000)
 
     def correct_label(self) -> None:
@@ -449,8 +523,10 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             self.reject_suggestion(key)
         elif kind == "template":
             self._push(commands.delete_template(self._review(), label, which, self.apply_review))
-        elif which[0] == "added":
+        elif which[0] == ADDED:
             self._push(commands.delete_added_box(self._review(), label, which[1], self.apply_review))
+        elif self.page_view.mode() is Mode.EDIT:
+            self._push(commands.remove_match(self._review(), label, which, self.apply_review))
         elif which not in self._review().get(label).rejected:
             self._push(commands.toggle_match(self._review(), label, which, self.apply_review))
 
@@ -483,14 +559,20 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
     def set_add_missed_mode(self, on: bool) -> None:
         self._set_mode(Mode.ADD_MISSED if on else Mode.BROWSE)
 
+    def set_edit_mode(self, on: bool) -> None:
+        self._set_mode(Mode.EDIT if on else Mode.BROWSE)
+
     def _set_mode(self, mode: Mode) -> None:
-        for action, its_mode in ((self.act.draw_template, Mode.DRAW_TEMPLATE), (self.act.add_missed, Mode.ADD_MISSED)):
+        for action, its_mode in ((self.act.draw_template, Mode.DRAW_TEMPLATE), (self.act.add_missed, Mode.ADD_MISSED),
+                                 (self.act.edit_mode, Mode.EDIT)):
             action.blockSignals(True)
             action.setChecked(mode is its_mode)
             action.blockSignals(False)
         self.page_view.set_mode(mode)
         hints = {Mode.DRAW_TEMPLATE: "Drag a box around one ornament; you name it next. Esc stops drawing.",
                  Mode.ADD_MISSED: "Drag a box around an occurrence the matcher missed. Esc stops.",
+                 Mode.EDIT: "Click a box to select it; drag it to move it, drag a handle to resize it, arrows "
+                            "nudge it; Del deletes it. Ctrl+J or Esc goes back to checking boxes.",
                  Mode.BROWSE: "Click a box to keep or reject it; Ctrl+drag adds a missed box; drag moves the page; "
                               "wheel zooms."}
         self.statusBar().showMessage(hints[mode], 8000)
@@ -504,6 +586,7 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
         if mode is Mode.DRAW_TEMPLATE:
             review = self._review()
             answer = ask_template_name(self, review.names(), self._suggested_label())
+            self.page_view.setFocus()
             if answer is not None:
                 label, note = answer
                 self._push(commands.add_template(review, label, note, box, self.apply_review))
@@ -525,11 +608,102 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
 
     def _box_clicked(self, key: BoxKey | None) -> None:
         self.page_view.select(key)
+        if self.page_view.mode() is Mode.EDIT:  # a click selects; nothing is accepted or rejected
+            self._show_box(key)
+            self._update_actions()
+            return
         if key is not None and key[0] == "match" and not self.is_busy():
             self._push(commands.toggle_match(self._review(), key[1], key[2], self.apply_review))
         elif key is not None and key[0] == "suggestion":
             self.accept_suggestion(key)
         self._show_box(key)
+
+    # edit mode: boxes moved, resized, relabelled, copied by hand
+    def _box_edited(self, key: BoxKey, quad) -> None:
+        if self.document is None or self.is_busy() or key[1] not in self.document.review:
+            return
+        kind, label, which = key
+        if kind == "template":
+            x0, y0 = quad.min(axis=0)
+            x1, y1 = quad.max(axis=0)
+            box = (round(float(x0), 1), round(float(y0), 1), round(float(x1), 1), round(float(y1), 1))
+            self._push(commands.move_template(self._review(), label, which, box, self.apply_review))
+        else:
+            self._push(commands.edit_box(self._review(), label, which, quad, self.apply_review))
+        self.page_view.select(key)
+        self._show_box(key)
+
+    def _selected_box(self) -> tuple[str, str | None, Match] | None:
+        """The selected editable box as (label, note, match in its pose); a template as an upright box."""
+        key = self.page_view.selected()
+        if self.document is None or not self.page_view.is_editable(key) or key[1] not in self.document.review:
+            return None
+        entry = self.document.review.get(key[1])
+        if key[0] == "template":
+            return entry.label, entry.note, Match(entry.label, 1.0, Pose(), box_quad(entry.templates[key[2]]))
+        item = entry.find(key[2])
+        return None if item is None else (entry.label, entry.note, item.match)
+
+    def copy_selected(self) -> None:
+        self._box_clipboard = self._selected_box()
+        if self._box_clipboard is not None:
+            self.statusBar().showMessage(f"Copied a box of {self._box_clipboard[0]}; Ctrl+V pastes it on any page.",
+                                         5000)
+        self._update_actions()
+
+    def paste_box(self, offset: float = 0.0, text: str = "Paste") -> None:
+        if self.document is None or self.is_busy() or self._box_clipboard is None:
+            return
+        label, note, match = self._box_clipboard
+        height, width = self.document.image.shape[:2]
+        quad = match.quad + offset
+        shift = np.minimum(0, np.array([width, height]) - quad.max(axis=0)) - np.minimum(0, quad.min(axis=0))
+        placed = replace(match, quad=quad + shift)  # kept on the page
+        self._push(commands.place_match(self._review(), label, note, placed, self.apply_review, text))
+        entry = self.current_entry()
+        if entry is not None and entry.added:
+            self.page_view.select(("match", label, (ADDED, len(entry.added) - 1)))
+        self._update_actions()
+
+    def duplicate_selected(self) -> None:
+        selected = self._selected_box()
+        if selected is None:
+            return
+        kept, self._box_clipboard = self._box_clipboard, selected
+        self.paste_box(offset=DUPLICATE_OFFSET, text="Duplicate")
+        self._box_clipboard = kept
+
+    def change_selected_label(self) -> None:
+        key = self.page_view.selected()
+        if self.document is None or self.is_busy() or not self.page_view.is_editable(key):
+            return
+        kind, label, which = key
+        entry = self.document.review.get(label)
+        answer = ask_template_name(self, self.document.review.names(), label, entry.note, title="Change box label")
+        if answer is None or answer[0] == label:
+            return
+        new_label, note = answer
+        box_key = ("template", which) if kind == "template" else which
+        self._push(commands.change_box_label(self._review(), label, box_key, new_label, note, self.apply_review))
+        self.statusBar().showMessage(f"The box is now in label {new_label}.", 5000)
+
+    # the side lists
+    def _shape_chosen(self, key: BoxKey) -> None:
+        if self.document is None or key[1] not in self.document.review:
+            return
+        if key[1] != self.current_label:
+            self.choose_label(key[1])
+        self.page_view.select(key)
+        self.page_view.centre_on_box(key)
+        self._show_box(key)
+        self._update_actions()
+
+    def _set_label_visible(self, label: str, visible: bool) -> None:
+        if visible:
+            self.hidden_labels.discard(label)
+        else:
+            self.hidden_labels.add(label)
+        self.refresh()
 
     def _box_hovered(self, key: BoxKey | None) -> None:
         text = self.describe_box(key) or self.describe_box(self.page_view.selected())
@@ -546,6 +720,19 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
     def _centre_page_view(self, point: QPointF) -> None:
         self.page_view.centerOn(point)
 
+    def adjust_brightness(self) -> None:
+        """View > Brightness and Contrast: the page follows the sliders; the scan itself is untouched."""
+        if self.document is None:
+            return
+        dialog = BrightnessDialog(*self.brightness, self)
+        dialog.changed.connect(self.set_brightness)
+        dialog.exec_()
+
+    def set_brightness(self, brightness: int, contrast: int) -> None:
+        self.brightness = (brightness, contrast)
+        if self.document is not None:
+            self.page_view.replace_picture(pixmap_from_bgr(adjusted(self.document.image, brightness, contrast)))
+
     # menus without their own module
     def show_shortcuts(self) -> None:
         rows = []
@@ -553,7 +740,8 @@ class MainWindow(PageFilesMixin, MatchingMixin, TrainingMixin, AnomalyMixin, QMa
             for action in menu.actions():
                 if action.isSeparator() or action.menu() is not None:
                     continue
-                rows.append((action.text().replace("&", ""), shortcut_text(action), action.statusTip()))
+                name = {self.undo_action: "Undo", self.redo_action: "Redo"}.get(action, action.text().replace("&", ""))
+                rows.append((name, shortcut_text(action), action.statusTip()))
         rows.append(("Zoom", "mouse wheel", "Zoom in or out around the pointer"))
         rows.append(("Pan", "drag (middle button: always)", "Move the page"))
         rows.append(("Add a missed box", "Ctrl+drag", "Box an occurrence the matcher missed (current label)"))

@@ -20,7 +20,8 @@ from PyQt5.QtWidgets import (
     QGraphicsView,
 )
 
-from autolabelme.box_items import TEMPLATE_COLOUR, BoxItem, BoxSpec, TagItem
+from autolabelme.box_geometry import Handle, handles, moved, resized
+from autolabelme.box_items import HANDLE_SIDE, TEMPLATE_COLOUR, BoxItem, BoxSpec, TagItem
 
 ZOOM_STEP = 1.25
 MAX_SCALE = 16.0
@@ -41,6 +42,12 @@ class Mode(Enum):
     BROWSE = "browse"
     DRAW_TEMPLATE = "draw template"
     ADD_MISSED = "add missed box"
+    EDIT = "edit boxes"  # LabelMe's edit mode: select, move, resize, nudge
+
+
+DRAWING_MODES = (Mode.DRAW_TEMPLATE, Mode.ADD_MISSED)
+# Arrow keys in edit mode: the box moves one page pixel, ten with Shift.
+NUDGE = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
 
 
 class PageView(QGraphicsView):
@@ -49,6 +56,7 @@ class PageView(QGraphicsView):
     boxDrawn = pyqtSignal(QRectF, object)  # the box, and the Mode it was drawn in
     boxClicked = pyqtSignal(object)  # the key of the box, or None for the page itself
     boxHovered = pyqtSignal(object)
+    boxEdited = pyqtSignal(object, object)  # edit mode: the key, and the box's new corners (4, 2)
     zoomChanged = pyqtSignal(float)
     viewMoved = pyqtSignal(QRectF)  # the part of the page in view
 
@@ -62,6 +70,7 @@ class PageView(QGraphicsView):
         self.setFrameShape(QFrame.NoFrame)
         self.setBackgroundBrush(QColor(70, 70, 70))
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)
         self._pixmap_item: QGraphicsPixmapItem | None = None
         self._boxes: dict[object, BoxItem] = {}
         self._selected: object = None
@@ -74,6 +83,8 @@ class PageView(QGraphicsView):
         self._drawing: QGraphicsRectItem | None = None
         self._drawing_mode = Mode.BROWSE
         self._draw_start = QPointF()
+        # edit mode's drag: (key, handle or None for a move, where it started on the page, the corners then)
+        self._editing: tuple[object, Handle | None, QPointF, np.ndarray] | None = None
         self._hint = self.scene().addText("")
         self.horizontalScrollBar().valueChanged.connect(self._emit_view_moved)
         self.verticalScrollBar().valueChanged.connect(self._emit_view_moved)
@@ -104,6 +115,11 @@ class PageView(QGraphicsView):
         self._hint.setVisible(pixmap is None)
         self.fit()
 
+    def replace_picture(self, pixmap: QPixmap) -> None:
+        """Show another rendering of the same page (brightness, contrast); boxes and zoom stay."""
+        if self._pixmap_item is not None:
+            self._pixmap_item.setPixmap(pixmap)
+
     def page_rect(self) -> QRectF:
         return QRectF() if self._pixmap_item is None else self._pixmap_item.boundingRect()
 
@@ -120,8 +136,13 @@ class PageView(QGraphicsView):
         if self._selected not in self._boxes:
             self._selected = None
         if self._selected is not None:
-            self._boxes[self._selected].set_selected(True)
+            self._mark_selected(True)
         self._update_tags()
+
+    def _mark_selected(self, on: bool) -> None:
+        item = self._boxes[self._selected]
+        item.set_selected(on)
+        item.show_handles(on and self._mode is Mode.EDIT)
 
     def boxes(self) -> dict[object, BoxItem]:
         return dict(self._boxes)
@@ -131,10 +152,10 @@ class PageView(QGraphicsView):
 
     def select(self, key: object) -> None:
         if self._selected in self._boxes:
-            self._boxes[self._selected].set_selected(False)
+            self._mark_selected(False)
         self._selected = key if key in self._boxes else None
         if self._selected is not None:
-            self._boxes[self._selected].set_selected(True)
+            self._mark_selected(True)
         self._update_tags()
 
     def centre_on_box(self, key: object) -> None:
@@ -148,7 +169,13 @@ class PageView(QGraphicsView):
     def set_mode(self, mode: Mode) -> None:
         self._mode = mode
         self._cancel_drawing()
-        self.viewport().setCursor(Qt.ArrowCursor if mode is Mode.BROWSE else Qt.CrossCursor)
+        self._editing = None
+        if self._selected in self._boxes:
+            self._mark_selected(True)
+        self.viewport().setCursor(self._mode_cursor())
+
+    def _mode_cursor(self) -> Qt.CursorShape:
+        return Qt.CrossCursor if self._mode in DRAWING_MODES else Qt.ArrowCursor
 
     # zoom
     def current_scale(self) -> float:
@@ -214,9 +241,15 @@ class PageView(QGraphicsView):
             self._emit_view_moved()
 
     def wheelEvent(self, event) -> None:
+        """Zoom around the pointer: the page point under it stays under it."""
         steps = event.angleDelta().y() / 120.0
-        if steps:
-            self._set_scale(self.current_scale() * ZOOM_STEP ** steps, QGraphicsView.AnchorUnderMouse)
+        if steps and self._pixmap_item is not None:
+            pointer = event.pos()
+            held = self.mapToScene(pointer)
+            self._set_scale(self.current_scale() * ZOOM_STEP ** steps, QGraphicsView.NoAnchor)
+            drift = self.mapFromScene(held) - pointer
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() + drift.y())
         event.accept()
 
     # mouse: click to pick, drag to pan (browse) or to draw
@@ -244,10 +277,12 @@ class PageView(QGraphicsView):
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.LeftButton and self._pixmap_item is not None and (
-                self._mode is not Mode.BROWSE or event.modifiers() & Qt.ControlModifier):
-            # Ctrl+drag adds a missed box without leaving browsing
-            mode = Mode.ADD_MISSED if self._mode is Mode.BROWSE else self._mode
+                self._mode in DRAWING_MODES or event.modifiers() & Qt.ControlModifier):
+            # Ctrl+drag adds a missed box without leaving browsing or editing
+            mode = self._mode if self._mode in DRAWING_MODES else Mode.ADD_MISSED
             self._start_drawing(self.mapToScene(event.pos()), mode)
+        elif event.button() == Qt.LeftButton and self._mode is Mode.EDIT and self._start_edit(event.pos()):
+            pass
         elif event.button() in (Qt.LeftButton, Qt.MiddleButton):
             self._press, self._press_button, self._panning = event.pos(), event.button(), False
         event.accept()
@@ -255,6 +290,9 @@ class PageView(QGraphicsView):
     def mouseMoveEvent(self, event) -> None:
         if self._drawing is not None:
             self._drawing.setRect(self._drawn_rect(self.mapToScene(event.pos())))
+        elif self._editing is not None:
+            key, _handle, _start, _quad = self._editing
+            self._boxes[key].set_quad(self._edited_quad(event.pos()))
         elif self._press is not None:
             self._pan_to(event.pos())
         else:
@@ -262,10 +300,19 @@ class PageView(QGraphicsView):
             if key != self._hovered:
                 self._hovered = key
                 self.boxHovered.emit(key)
+        super().mouseMoveEvent(event)  # QGraphicsView keeps the pointer's place (hover, anchors)
         event.accept()
 
     def mouseReleaseEvent(self, event) -> None:
-        if self._drawing is not None and event.button() == Qt.LeftButton:
+        if self._editing is not None and event.button() == Qt.LeftButton:
+            key, _handle, _start, before = self._editing
+            after = self._edited_quad(event.pos())
+            self._editing = None
+            if float(np.abs(after - before).max()) >= 0.5:
+                self.boxEdited.emit(key, after)
+            else:
+                self._boxes[key].set_quad(before)
+        elif self._drawing is not None and event.button() == Qt.LeftButton:
             rect = self._drawn_rect(self.mapToScene(event.pos()))
             self._cancel_drawing()
             if rect.width() >= MIN_DRAWN_SIDE and rect.height() >= MIN_DRAWN_SIDE:
@@ -274,10 +321,56 @@ class PageView(QGraphicsView):
             self._pan_to(event.pos())
             clicked = not self._panning and self._press_button == Qt.LeftButton
             self._press, self._panning = None, False
-            self.viewport().setCursor(Qt.ArrowCursor if self._mode is Mode.BROWSE else Qt.CrossCursor)
+            self.viewport().setCursor(self._mode_cursor())
             if clicked:
                 self.boxClicked.emit(self.key_at(event.pos()))
         event.accept()
+
+    # edit mode: take a box by a handle (resize) or inside (move); arrow keys nudge it
+    def handle_at(self, view_pos: QPoint) -> Handle | None:
+        """The selected box's handle under `view_pos` (screen pixels), if any."""
+        item = self._boxes.get(self._selected)
+        if item is None:
+            return None
+        for handle, point in handles(item.quad):
+            where = self.mapFromScene(QPointF(float(point[0]), float(point[1])))
+            if (where - view_pos).manhattanLength() <= HANDLE_SIDE:
+                return handle
+        return None
+
+    def _start_edit(self, view_pos: QPoint) -> bool:
+        """A press in edit mode: True when it took a box (selected it, ready to move or resize)."""
+        handle = self.handle_at(view_pos)
+        key = self._selected if handle is not None else self.key_at(view_pos)
+        if key is None or not self.is_editable(key):
+            return False
+        if key != self._selected:
+            self.select(key)
+            self.boxClicked.emit(key)
+        self._editing = (key, handle, self.mapToScene(view_pos), self._boxes[key].quad.copy())
+        return True
+
+    @staticmethod
+    def is_editable(key: object) -> bool:
+        """Templates, matches and added boxes are edited by hand; suggestions and DEA marks are not."""
+        return isinstance(key, tuple) and key[0] in ("template", "match")
+
+    def _edited_quad(self, view_pos: QPoint) -> np.ndarray:
+        _key, handle, start, quad = self._editing
+        point = self._clamped(self.mapToScene(view_pos))
+        if handle is None:
+            return moved(quad, point.x() - start.x(), point.y() - start.y())
+        return resized(quad, handle, (point.x(), point.y()))
+
+    def keyPressEvent(self, event) -> None:
+        step = NUDGE.get(event.key())
+        item = self._boxes.get(self._selected)
+        if self._mode is Mode.EDIT and step is not None and item is not None and self.is_editable(self._selected):
+            size = 10 if event.modifiers() & Qt.ShiftModifier else 1
+            self.boxEdited.emit(self._selected, moved(item.quad, step[0] * size, step[1] * size))
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _pan_to(self, pos: QPoint) -> None:
         """Drag the page with the pointer once it has moved further than a click's wobble."""

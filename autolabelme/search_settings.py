@@ -7,23 +7,29 @@ from dataclasses import dataclass
 from dea_core.errors import MatchOptionsError
 from dea_core.matching.matcher import MatchOptions
 from dea_core.matching.poses import rotation_range, scale_steps
+from dea_core.matching.presets import WHOLE_ORNAMENT_ROTATIONS, WHOLE_ORNAMENT_SIZES
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD, HEIGHTS_LIMIT
 
 
 @dataclass(frozen=True)
 class SearchSettings:
     """Rotation as the original tool had it (min alone: that angle; min and max: every step
-    degrees), flips on or off, sizes, and where to look (template heights, pixels, or the page)."""
+    degrees), flips on or off, sizes, and where to look (template heights, pixels, or the page).
 
-    rotation_min: float = 0.0
-    rotation_max: float | None = None
-    rotation_step: float = 5.0
-    flip: bool = False
+    The defaults are the engine's WHOLE_ORNAMENT search (dea_core/matching/presets.py, also `dea
+    demo`'s): a whole composed headpiece in one press. The original tool's defaults (upright only,
+    two template heights around) are ORIGINAL_SEARCH.
+    """
+
+    rotation_min: float = WHOLE_ORNAMENT_ROTATIONS[0]
+    rotation_max: float | None = WHOLE_ORNAMENT_ROTATIONS[-1]
+    rotation_step: float = WHOLE_ORNAMENT_ROTATIONS[-1] - WHOLE_ORNAMENT_ROTATIONS[0]
+    flip: bool = True
     neighbourhood: float = DEFAULT_NEIGHBOURHOOD
-    whole_page: bool = False
-    scale_min: float = 1.0
-    scale_max: float = 1.0
-    scale_count: int = 1
+    whole_page: bool = True
+    scale_min: float = WHOLE_ORNAMENT_SIZES[0]
+    scale_max: float = WHOLE_ORNAMENT_SIZES[1]
+    scale_count: int = WHOLE_ORNAMENT_SIZES[2]
 
     def to_options(self, threshold: float | None) -> MatchOptions:
         """The engine's options; MatchOptionsError names the field to fix."""
@@ -46,11 +52,17 @@ class SearchSettings:
                             neighbourhood=None if self.whole_page else self.neighbourhood)
 
     def describe(self) -> str:
-        """A one-line summary for the status bar, e.g. '2 rotations, flips, 5 sizes, whole page'."""
+        """A one-line summary, e.g. 'upright and turned 180°, mirrored and flipped, whole page'."""
         rotations = rotation_range(self.rotation_min, self.rotation_max, max(self.rotation_step, 1e-6))
-        parts = [f"{len(rotations)} rotations" if len(rotations) > 1 else f"rotation {rotations[0]:g}°"]
+        if rotations == (0.0,):
+            parts = ["upright"]
+        elif len(rotations) <= 4:
+            parts = [(" and " if len(rotations) == 2 else ", ").join(
+                "upright" if r == 0 else f"turned {r:g}°" for r in rotations)]
+        else:
+            parts = [f"{len(rotations)} rotations"]
         if self.flip:
-            parts.append("flips")
+            parts.append("mirrored and flipped")
         if self.scale_count > 1:
             parts.append(f"{self.scale_count} sizes")
         if self.whole_page:
@@ -60,3 +72,8 @@ class SearchSettings:
         else:
             parts.append(f"{self.neighbourhood:g} px around")
         return ", ".join(parts)
+
+
+# The original AutoLabelme's search: upright copies only, two template heights above and below.
+ORIGINAL_SEARCH = SearchSettings(rotation_max=None, rotation_step=5.0, flip=False, whole_page=False, scale_min=1.0,
+                                 scale_max=1.0, scale_count=1)

@@ -21,8 +21,9 @@ from autolabelme.main_window import MainWindow
 from autolabelme.search_settings import SearchSettings
 from dea_core.paths import SAMPLE_PAGE_JSON
 
-# On the sample page: the upper row of 11 fleurons and the lower, upside-down row of 11.
-SAMPLE_SEARCH = SearchSettings(rotation_min=0, rotation_max=180, rotation_step=180, flip=True, whole_page=True)
+# On the sample page the window's default search finds the upper row of 11 fleurons and the lower,
+# upside-down row of 11.
+SAMPLE_SEARCH = SearchSettings()
 SAMPLE_LABEL = "1"
 SAMPLE_COUNT = 22
 

@@ -84,6 +84,7 @@ class PathField(QWidget):
         super().__init__()
         self.kind, self.caption, self.file_filter = kind, caption, file_filter
         self.edit = QLineEdit(path)
+        self.edit.setPlaceholderText(caption)
         button = QPushButton("Choose...")
         button.clicked.connect(self._choose)
         layout = QHBoxLayout(self)
@@ -94,6 +95,10 @@ class PathField(QWidget):
     def path(self) -> Path | None:
         text = self.edit.text().strip()
         return Path(text).expanduser() if text else None
+
+    def for_command(self) -> Path:
+        """The path for the command line; while empty, the field's name in angle brackets (not '.')."""
+        return self.path() or Path(f"<{self.caption.lower()}>")
 
     def _choose(self) -> None:
         start = self.edit.text() or str(Path.home())
@@ -176,7 +181,9 @@ class CommandDialog(QDialog):
         self.update_command()
 
     def update_command(self, *_changed: object) -> None:
-        self.problem.setText(self.problem_text())
+        problem = self.problem_text()
+        self.problem.setText(problem)
+        self.buttons.button(QDialogButtonBox.Ok).setEnabled(not problem)  # Start waits for what is missing
         self.command_edit.setPlainText(shell_line(self.arguments()))
 
     def arguments(self) -> list[str]:
@@ -239,7 +246,7 @@ class PrepareDialog(CommandDialog):
         self.watch(self.pages, self.dataset, self.crops, self.crop_size, self.val_share, self.overwrite)
 
     def arguments(self) -> list[str]:
-        return prepare_arguments(self.pages.path() or Path(), self.dataset.path() or Path(), self.crops.value(),
+        return prepare_arguments(self.pages.for_command(), self.dataset.for_command(), self.crops.value(),
                                  self.crop_size.value(), self.val_share.value(), self.overwrite.isChecked())
 
     def values(self) -> dict[str, Remembered]:
@@ -318,7 +325,7 @@ class TrainDetectorDialog(TrainingDialog):
                    self.device, self.existing)
 
     def new_spec(self, overwrite: bool) -> CommandSpec:
-        return train_detector_spec(self.dataset.path() or Path(), self.model.path() or Path(),
+        return train_detector_spec(self.dataset.for_command(), self.model.for_command(),
                                    self.backbone.currentData(), self.loss.currentData(), self.priors.currentData(),
                                    self.epochs.value(), self.batch.value(), self.device.currentData(), overwrite)
 
@@ -353,8 +360,8 @@ class TrainDeaDialog(TrainingDialog):
                    self.device, self.existing)
 
     def new_spec(self, overwrite: bool) -> CommandSpec:
-        return train_dea_spec(self.dataset.path() or Path(), self.detector.path() or Path(),
-                              self.model.path() or Path(), self.decoder.currentData(), self.epochs.value(),
+        return train_dea_spec(self.dataset.for_command(), self.detector.for_command(),
+                              self.model.for_command(), self.decoder.currentData(), self.epochs.value(),
                               self.batch.value(), self.device.currentData(), self.fine_tune.isChecked(), overwrite)
 
     def values(self) -> dict[str, Remembered]:
@@ -388,7 +395,7 @@ class EvaluateDialog(CommandDialog):
         self.watch(self.model, self.dataset, self.split)
 
     def arguments(self) -> list[str]:
-        return evaluate_arguments(self.model.path() or Path(), self.dataset.path() or Path(), self.split.currentData())
+        return evaluate_arguments(self.model.for_command(), self.dataset.for_command(), self.split.currentData())
 
     def values(self) -> dict[str, Remembered]:
         return {"model": str(self.model.path()), "dataset": str(self.dataset.path()),
@@ -423,7 +430,7 @@ class DetectDialog(CommandDialog):
         self.watch(self.model, self.threshold, self.device)
 
     def arguments(self) -> list[str]:
-        return detect_arguments(self.model.path() or Path(), self.page, self.threshold.value(),
+        return detect_arguments(self.model.for_command(), self.page, self.threshold.value(),
                                 self.device.currentData())
 
     def values(self) -> dict[str, Remembered]:
@@ -474,7 +481,7 @@ class ScoreDialog(CommandDialog):
                                  "detector; here the page's own boxes are checked.")
 
     def arguments(self) -> list[str]:
-        return score_arguments(self.model.path() or Path(), self.page, self.threshold.value(),
+        return score_arguments(self.model.for_command(), self.page, self.threshold.value(),
                                self.device.currentData())
 
     def values(self) -> dict[str, Remembered]:

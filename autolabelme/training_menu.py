@@ -84,10 +84,12 @@ class TrainingActions:
     reject_suggestions: QAction
 
 
+PREPARE_TIP = "Cut the open folder's boxed pages into training pictures for the detector"
+
+
 def build_training_actions(w) -> TrainingActions:
     return TrainingActions(
-        prepare=make_action(w, "&Prepare Dataset...", w.prepare_dataset,
-                            tip="Cut the open folder's boxed pages into training pictures for the detector"),
+        prepare=make_action(w, "&Prepare Dataset...", w.prepare_dataset, tip=PREPARE_TIP),
         train_detector=make_action(w, "&Train Detector...", w.train_detector,
                                    tip="Train the ornament detector on a prepared dataset (a separate process)"),
         train_dea=make_action(w, "Train D&EA...", w.train_dea,
@@ -135,8 +137,9 @@ class TrainingMixin:
     def update_training_actions(self) -> None:
         t, busy, training = self.train_act, self.is_busy(), self.training.is_running()
         t.prepare.setEnabled(not busy and self.folder is not None)
-        t.prepare.setToolTip(t.prepare.statusTip() if self.folder is not None
-                             else "Open a folder of boxed pages first (File > Open Folder)")
+        reason = "" if self.folder is not None else " (open a folder of boxed pages first: File > Open Folder)"
+        t.prepare.setToolTip(PREPARE_TIP + reason)
+        t.prepare.setStatusTip(PREPARE_TIP + reason)
         t.train_detector.setEnabled(not training)
         t.train_dea.setEnabled(not training and self._dea_installed)
         if not self._dea_installed:

@@ -56,7 +56,8 @@ class AnomalyMixin:
         self.heatmap_action: QAction = make_action(self, "Show Anomaly &Heatmap", self.show_heatmap, ("Ctrl+H",),
                                                    "Lay the DEA's heatmap over the page (score the page first)",
                                                    checkable=True)
-        self.heatmap_action.setChecked(True)
+        self.heatmap_wanted = True  # the person's choice; the item shows unticked while there is no heatmap
+        self.heatmap_action.setChecked(False)
 
     def add_anomaly_actions(self, view_menu: QMenu) -> None:
         """The heatmap's switch in the View menu (the Training menu places Score This Page itself)."""
@@ -68,7 +69,14 @@ class AnomalyMixin:
         if not self._scoring_installed:
             self.score_action.setToolTip("Needs the DEA engine (dea_core.dea), not installed in this copy")
         scores = self.page_scores()
-        self.heatmap_action.setEnabled(scores is not None and scores.heatmap is not None)
+        available = scores is not None and scores.heatmap is not None
+        self.heatmap_action.blockSignals(True)
+        self.heatmap_action.setChecked(available and self.heatmap_wanted)
+        self.heatmap_action.blockSignals(False)
+        self.heatmap_action.setEnabled(available)
+        reason = "" if available else " (no heatmap yet: Training > Score This Page first)"
+        self.heatmap_action.setStatusTip("Lay the DEA's heatmap over the page" + reason)
+        self.heatmap_action.setToolTip(self.heatmap_action.statusTip())
 
     def page_scores(self) -> PageScores | None:
         return self.document.scores if self.document is not None else None
@@ -109,7 +117,8 @@ class AnomalyMixin:
             self._heatmap_of = None  # drawn again from the new heatmap
             self.refresh()
 
-    def show_heatmap(self, _on: bool) -> None:
+    def show_heatmap(self, on: bool) -> None:
+        self.heatmap_wanted = on
         self.sync_heatmap()
 
     def anomaly_boxes(self) -> list[BoxSpec]:
@@ -142,7 +151,7 @@ class AnomalyMixin:
     def sync_heatmap(self) -> None:
         """Show this page's heatmap when scored and asked for; never another page's."""
         scores = self.page_scores()
-        wanted = scores is not None and scores.heatmap is not None and self.heatmap_action.isChecked()
+        wanted = scores is not None and scores.heatmap is not None and self.heatmap_wanted
         if self._heatmap_item is not None and (not wanted or self._heatmap_of is not scores):
             self.page_view.scene().removeItem(self._heatmap_item)
             self._heatmap_item, self._heatmap_of = None, None

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PyQt5.QtCore import QStandardPaths
 from PyQt5.QtWidgets import QFileDialog
 
 from autolabelme.autosave import Autosave, write_quietly
+from autolabelme.box_items import boxes_text
+from autolabelme.brightness import NEUTRAL
 from autolabelme.dialogs import ask_recover, ask_reload, ask_save_changes, show_error, show_info
 from autolabelme.document import PageDocument
 from autolabelme.folder import FolderSession, pages_in_folder
@@ -77,6 +80,13 @@ class PageFilesMixin:
     def previous_page(self) -> None:
         self._step_page(-1)
 
+    def go_to_page(self, index: int) -> None:
+        """Folder mode: open the folder's page number `index` (the file list's click)."""
+        if self.folder is not None and index != self.folder.index:
+            self._step_page(index - self.folder.index)
+        elif self.folder is not None:
+            self.refresh()  # the list's selection back on the open page
+
     def _step_page(self, step: int) -> None:
         folder = self.folder
         if folder is None or self.is_busy() or not 0 <= folder.index + step < len(folder.pages):
@@ -102,6 +112,9 @@ class PageFilesMixin:
         self._set_document(document, in_folder)
         self.settings.add_recent(path)
         self.settings.set_last_folder(Path(path).absolute().parent)
+        if document.bundled:
+            self.statusBar().showMessage("This is the bundled sample, read-only: Save (Ctrl+S) asks where to keep "
+                                         "your copy.", 15000)
         return True
 
     def _offer_autosave_of(self, document: PageDocument) -> PageDocument | None:
@@ -145,8 +158,11 @@ class PageFilesMixin:
         self.document = document
         self.undo_stack.clear()
         self.current_label = None
+        self.hidden_labels.clear()
         pixmap = pixmap_from_bgr(document.image) if document is not None else None
         self.page_view.set_page(pixmap)
+        if document is not None and self.brightness != (NEUTRAL, NEUTRAL):  # kept from page to page
+            self.set_brightness(*self.brightness)
         self.overview.set_page(pixmap)
         self._set_mode(Mode.BROWSE)
         if document is not None:
@@ -199,6 +215,8 @@ class PageFilesMixin:
             return False
         if path is None:
             default = self.document.json_path or self.document.source.with_suffix(".json")
+            if self.document.bundled:  # the sample is read-only: the copy goes in a folder of the person's
+                default = _documents_folder() / default.name
             chosen, _ = QFileDialog.getSaveFileName(self, "Save LabelMe JSON", str(default), "LabelMe JSON (*.json)")
             if not chosen:
                 return False
@@ -220,7 +238,7 @@ class PageFilesMixin:
             self.folder.replace_current(saved)
         self.settings.add_recent(saved)
         self._update_title()
-        self.statusBar().showMessage(f"Saved {saved} ({document.review.total()} boxes).", 8000)
+        self.statusBar().showMessage(f"Saved {saved} ({boxes_text(document.review.total())}).", 8000)
         return True
 
     def save_images(self, folder: Path | None = None) -> bool:
@@ -232,6 +250,8 @@ class PageFilesMixin:
             return False
         if folder is None:
             start = (document.json_path or document.source).parent / f"{document.stem}_crops"
+            if document.bundled and document.json_path is None:
+                start = _documents_folder() / start.name
             chosen = QFileDialog.getExistingDirectory(self, "Folder for the cut-out ornaments", str(start.parent))
             if not chosen:
                 return False
@@ -304,6 +324,11 @@ class PageFilesMixin:
         in_folder = self.folder is not None
         if self._load(Path(path), in_folder=in_folder):
             self.statusBar().showMessage(f"Reloaded {Path(path).name} as LabelMe saved it.", 8000)
+
+
+def _documents_folder() -> Path:
+    """The person's documents folder (their home when the desktop names none)."""
+    return Path(QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or Path.home())
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from autolabelme import commands
+from autolabelme.box_items import boxes_text
 from autolabelme.dialogs import show_error
 from autolabelme.match_worker import LabelJob, MatchThread, run_jobs
 from autolabelme.page_view import Mode
@@ -130,8 +131,9 @@ class MatchingMixin:
         focus = self.current_label if self.current_label in results else next(iter(results), None)
         self._push(commands.set_results(self._review(), results, self.apply_review, focus))
         seconds = time.perf_counter() - self._match_started
-        counts = ", ".join(f"Label {label}: {self._review().get(label).count()} boxes" for label in results)
-        self.statusBar().showMessage(f"{counts} ({seconds:.2f} s). {narrow_search_hint(self._match_search)}", 15000)
+        counts = ", ".join(f"Label {label}: {boxes_text(self._review().get(label).count())}" for label in results)
+        self.statusBar().showMessage(f"{counts} ({seconds:.2f} s; searched {self._match_search.describe()}). "
+                                     f"{narrow_search_hint(self._match_search)}", 15000)
         self.autosave_now()
 
     def _match_failed(self, message: str) -> None:

@@ -16,14 +16,25 @@ OUTSIDE_BGR: Final = (150, 150, 150)
 # Ink colours of the colour overlay, as in the difference picture: red the reference, blue a source.
 REFERENCE_INK_BGR: Final = (0, 0, 255)
 SOURCE_INK_BGR: Final = (255, 0, 0)
+# The difference view's wash over paper where the mapping was interpolated, not measured.
+INTERPOLATED_BGR: Final = (120, 225, 255)
+_WASH: Final = 0.35
 # Darkening below this share of the paper's tone is grain and show-through, drawn as white paper.
 PAPER_GRAIN: Final = 0.12
 _TINT: Final = 0.55
 
 
-def pair_difference(reference: np.ndarray, aligned: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8: red where only the reference has ink, blue where only the source has (engine's rule)."""
-    return difference_picture(reference, [aligned], [inside])
+def pair_difference(reference: np.ndarray, aligned: np.ndarray, inside: np.ndarray,
+                    observed: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8: red where only the reference has ink, blue where only the source has (engine's rule);
+    with `observed` (H, W) in [0, 1], washed pale yellow where the mapping was interpolated (below 0.5)."""
+    picture = difference_picture(reference, [aligned], [inside])
+    if observed is None:
+        return picture
+    interpolated = (observed < 0.5) & inside
+    washed = picture[interpolated].astype(np.float32) * (1 - _WASH) + np.array(INTERPOLATED_BGR, np.float32) * _WASH
+    picture[interpolated] = np.clip(washed + 0.5, 0, 255).astype(np.uint8)
+    return picture
 
 
 def matchability_picture(aligned: np.ndarray, confidence: np.ndarray, inside: np.ndarray) -> np.ndarray:

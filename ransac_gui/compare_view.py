@@ -45,7 +45,9 @@ _CAPTIONS: Final = {
     "colour overlay": "Red: reference ink. Blue: source ink. Dark purple where they coincide; red or blue fringes "
                       "where they differ. The slider fades from one to the other.",
     "flicker": "Reference and aligned source in turn: what moves or blinks differs between the two printings.",
-    "difference": "Red: ink only in the reference. Blue: ink only in this source. White: they agree.",
+    "difference": "Red: ink only in the reference. Blue: ink only in this source. White: they agree. "
+                  "Pale yellow: the alignment there is interpolated from the ink around (blank paper), "
+                  "not measured, so a difference there is less sure.",
     "matchability": "Red: the alignment cannot be trusted there. Grey: the source has no pixels there.",
 }
 
@@ -90,6 +92,10 @@ class CompareView(QWidget):
         self.overlay_controls = (self.opacity_label, self.opacity, self.opacity_end, self.colours)
         for widget in self.overlay_controls:
             bar.addWidget(widget)
+            # Hidden outside Overlay but keeping their room: the window's left column keeps its width.
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
         bar.addStretch(1)
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Show the whole picture")
@@ -211,7 +217,7 @@ class CompareView(QWidget):
         if name == "aligned_blue":
             return tinted(source.aligned, SOURCE_INK_BGR)
         if name == "difference":
-            return pair_difference(reference, source.aligned, source.inside)
+            return pair_difference(reference, source.aligned, source.inside, source.observed)
         return matchability_picture(source.aligned, source.confidence, source.inside)
 
     def _set_titles(self) -> None:
@@ -251,6 +257,9 @@ class CompareView(QWidget):
 def _titled(title: QLabel, view: PictureView) -> QWidget:
     title.setStyleSheet("font-weight: bold")
     title.setWordWrap(True)
+    # Two lines whatever the text, so the side-by-side pictures start at the same height.
+    title.setFixedHeight(2 * title.fontMetrics().lineSpacing() + 4)
+    title.setAlignment(Qt.AlignLeft | Qt.AlignBottom)
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)

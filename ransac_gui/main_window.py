@@ -34,7 +34,7 @@ from dea_core.paths import RESOURCES
 from ransac_gui import dialogs
 from ransac_gui.align_worker import AlignThread
 from ransac_gui.compare_view import MODES, CompareView
-from ransac_gui.options_pane import OptionsPane, device_summary
+from ransac_gui.options_pane import OptionsPane
 from ransac_gui.scan_list import ScanList
 from ransac_gui.scans import AlignedScan, Scan, ScanSet, Status
 from ransac_gui.settings import RansacSettings
@@ -44,6 +44,8 @@ APP_NAME = dialogs.APP_NAME
 SAMPLE_PAIR = RESOURCES / "sample_pair"
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "ransac_gui.md"
 OVERALL_STEPS = 1000
+# The left column never narrows below this, so the scans' names stay readable in every view.
+LEFT_COLUMN_WIDTH = 420
 
 
 class MainWindow(ResultsMixin, QMainWindow):
@@ -55,6 +57,7 @@ class MainWindow(ResultsMixin, QMainWindow):
         self.scans = ScanSet()
         self.reference_image: np.ndarray | None = None
         self.worker: AlignThread | None = None
+        self.saver = None  # a SaveThread while Save Results writes
         self.batch: list[Path] = []
         self.input_folder: Path | None = None
         self.saved_to: Path | None = None
@@ -144,15 +147,13 @@ class MainWindow(ResultsMixin, QMainWindow):
         column.addWidget(self.hint)
         column.addWidget(self.scan_list, 1)
         column.addWidget(self.options_pane)
+        left.setMinimumWidth(LEFT_COLUMN_WIDTH)
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.compare)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([480, 800])
         self.setCentralWidget(splitter)
-        self.device_label = QLabel(device_summary())
-        self.device_label.setToolTip(self.options_pane.device_info.text())
-        self.statusBar().addPermanentWidget(self.device_label)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -173,7 +174,7 @@ class MainWindow(ResultsMixin, QMainWindow):
 
     # state shown
     def is_busy(self) -> bool:
-        return self.worker is not None
+        return self.worker is not None or self.saver is not None
 
     def refresh(self) -> None:
         busy = self.is_busy()
@@ -197,6 +198,8 @@ class MainWindow(ResultsMixin, QMainWindow):
 
     def _hint(self) -> str:
         if self.is_busy():
+            if self.saver is not None:
+                return "Saving the results\u2026"
             return "Aligning\u2026 the window stays usable; Cancel keeps what is done."
         if self.scans.reference is None:
             return ("Start with Choose Folder (the last picture in name order becomes the reference) "
@@ -336,7 +339,7 @@ class MainWindow(ResultsMixin, QMainWindow):
         if outcome.alignment is not None:
             a = outcome.alignment
             scan.status = Status.ALIGNED
-            scan.result = AlignedScan(a.aligned, a.confidence, a.inside, a.mapping, a.quality)
+            scan.result = AlignedScan(a.aligned, a.confidence, a.inside, a.mapping, a.quality, a.observed)
             self.unsaved = True
         else:
             scan.status, scan.error = Status.FAILED, outcome.error or "not aligned"

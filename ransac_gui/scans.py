@@ -32,6 +32,7 @@ class AlignedScan:
     inside: np.ndarray
     mapping: np.ndarray | None
     quality: AlignmentQuality
+    observed: np.ndarray | None = None  # 1 where the mapping was measured, 0 interpolated
 
 
 @dataclass

@@ -11,7 +11,6 @@ from dea_core.alignment.pipeline import DEFAULT_WORK_SIDE, AlignOptions
 
 ORGANISATION = "dea-ornaments"
 APPLICATION = "RANSAC GUI"
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -20,13 +19,12 @@ class WindowOptions:
 
     fine: bool = True
     work_side: int = DEFAULT_WORK_SIDE
-    device: str = "auto"
     save_mapping: bool = True
 
     def align_options(self) -> AlignOptions:
         defaults = AlignOptions()
         return AlignOptions(coarse=defaults.coarse, fine=defaults.fine if self.fine else None,
-                            work_side=self.work_side, device=self.device)
+                            work_side=self.work_side)
 
 
 class RansacSettings:
@@ -44,18 +42,15 @@ class RansacSettings:
 
     def options(self) -> WindowOptions:
         defaults = WindowOptions()
-        device = str(self.qsettings.value("options/device", defaults.device))
         return WindowOptions(
             fine=_bool(self.qsettings.value("options/fine"), defaults.fine),
             work_side=_int(self.qsettings.value("options/work_side"), defaults.work_side),
-            device=device if device in DEVICES else defaults.device,
             save_mapping=_bool(self.qsettings.value("options/save_mapping"), defaults.save_mapping),
         )
 
     def set_options(self, options: WindowOptions) -> None:
         self.qsettings.setValue("options/fine", options.fine)
         self.qsettings.setValue("options/work_side", options.work_side)
-        self.qsettings.setValue("options/device", options.device)
         self.qsettings.setValue("options/save_mapping", options.save_mapping)
 
     def compare(self) -> tuple[str, int]:

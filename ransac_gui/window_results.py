@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QApplication, QMainWindow, QMessageBox
+from PyQt5.QtCore import QEventLoop, QStandardPaths, Qt
+from PyQt5.QtWidgets import QMainWindow, QMessageBox, QProgressDialog
 
-from dea_core.alignment.saved_runs import SUMMARY_NAME, read_run, transfer_labels, write_run
+from dea_core.alignment.saved_runs import read_run, transfer_labels, write_run
 from dea_core.errors import DeaError
 from dea_core.io.images import image_size, read_image
 from dea_core.io.labelme_json import load_label_file
+from dea_core.io.safe_folders import check_output_folder, is_bundled, other_files
 from ransac_gui import dialogs
+from ransac_gui.save_worker import SaveThread
 from ransac_gui.scans import AlignedScan, Scan, Status
 
 
 class ResultsMixin:
-    """Needs the MainWindow's scans, settings, scan_list, compare and refresh()."""
+    """Needs the MainWindow's scans, settings, scan_list, compare, refresh() and `saver` (None when idle)."""
 
     def may_drop_results(self, doing: str) -> bool:
         """True when nothing unsaved would be lost by `doing` (asks to save first)."""
@@ -29,7 +31,12 @@ class ResultsMixin:
         return answer == QMessageBox.Discard
 
     def save_results(self) -> bool:
-        """Write every aligned source and the set's pictures into a folder chosen by the person."""
+        """Write every aligned source and the set's pictures into a folder chosen by the person.
+
+        The folder is made when missing; system folders, the home folder itself and the suite's own
+        files are refused; a folder already holding files is written into only when the person says
+        so. The files are written off the GUI thread, with a progress dialog (see save_worker.py).
+        """
         if self.is_busy():
             return False
         outcomes = [s.outcome for s in self.scans.sources]
@@ -39,23 +46,67 @@ class ResultsMixin:
             else:
                 dialogs.show_info(self, "Save Results", "Nothing to save yet: Start Alignment first.")
             return False
-        start = self.saved_to or self.settings.path("last_output") or self._default_output()
-        folder = dialogs.choose_folder(self, "Save the aligned pictures into", start)
+        folder = self._choose_save_folder()
         if folder is None:
             return False
-        if folder != self.saved_to and (folder / SUMMARY_NAME).exists() and not dialogs.ask_yes_no(
-                self, "Save Results", f"{folder} already holds saved results. Replace their files?"):
-            return False
         sources = [s.path for s in self.scans.sources]
-        QApplication.setOverrideCursor(Qt.WaitCursor)
-        try:
-            report = write_run(self.scans.reference, self.reference_image, sources, outcomes, folder,
-                               save_mapping=self.options_pane.save_mapping.isChecked())
-        except DeaError as error:
-            dialogs.show_error(self, "Save Results", str(error))
+        reference_path, reference = self.scans.reference, self.reference_image
+        save_mapping = self.options_pane.save_mapping.isChecked()
+        return self._write_in_thread(lambda progress: write_run(
+            reference_path, reference, sources, outcomes, folder, save_mapping=save_mapping, progress=progress),
+            folder)
+
+    def _choose_save_folder(self) -> Path | None:
+        """Ask for the results folder until it is one we may write into; None when cancelled."""
+        proposal = self.saved_to or self._default_output()
+        while True:
+            chosen = dialogs.choose_output_folder(self, proposal)
+            if chosen is None:
+                return None
+            try:
+                folder = check_output_folder(chosen)
+                names = other_files(folder)
+            except DeaError as error:
+                dialogs.show_error(self, "Save Results", str(error))
+                proposal = chosen
+                continue
+            if names and folder != self.saved_to and not dialogs.ask_write_into(self, folder, names):
+                proposal = chosen
+                continue
+            return folder
+
+    def _write_in_thread(self, write, folder: Path) -> bool:
+        """Run `write(progress)` in a SaveThread behind a progress dialog; True when it saved."""
+        progress = QProgressDialog(f"Saving the results in {folder}\u2026", "", 0, 0, self)
+        progress.setWindowTitle(f"{dialogs.APP_NAME}: saving")
+        progress.setCancelButton(None)
+        progress.setWindowModality(Qt.WindowModal)
+        progress.setMinimumDuration(0)
+        self.saver = SaveThread(write, self)
+        outcome: dict[str, object] = {}
+        loop = QEventLoop()
+
+        def step(done: int, total: int) -> None:
+            progress.setMaximum(total)
+            progress.setValue(done)
+
+        self.saver.progressed.connect(step)
+        self.saver.saved.connect(lambda report: outcome.update(report=report))
+        self.saver.failed.connect(lambda message: outcome.update(error=message))
+        self.saver.finished.connect(loop.quit)
+        self.refresh()
+        progress.show()
+        self.saver.start()
+        loop.exec_()
+        self.saver.wait()
+        self.saver.deleteLater()
+        self.saver = None
+        progress.close()
+        self.refresh()
+        if "error" in outcome:
+            dialogs.show_error(self, "Save Results", str(outcome["error"]))
             return False
-        finally:
-            QApplication.restoreOverrideCursor()
+        report = outcome["report"]
         self.saved_to, self.unsaved = folder, False
         self.settings.set_path("last_output", folder)
         self.statusBar().showMessage(f"Saved {len(report.written)} files in {folder}")
@@ -63,8 +114,14 @@ class ResultsMixin:
         return True
 
     def _default_output(self) -> Path | None:
+        """A new folder 'aligned' beside the scans, or in the person's documents for bundled scans."""
         base = self.input_folder or (self.scans.reference.parent if self.scans.reference else None)
-        return base / "aligned" if base is not None else None
+        if base is None:
+            return None
+        if is_bundled(base):
+            documents = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or str(Path.home())
+            return Path(documents) / f"{base.name}-aligned"
+        return base / "aligned"
 
     def open_results(self) -> None:
         folder = dialogs.choose_folder(self, "A folder of saved results", self.settings.path("last_output"))
@@ -168,4 +225,5 @@ def _fill_from_saved(scan: Scan, pair) -> None:
         scan.status, scan.error = Status.FAILED, f"saved files unreadable: {error}"
         return
     scan.status, scan.progress = Status.ALIGNED, 1.0
-    scan.result = AlignedScan(saved.aligned, saved.confidence, saved.inside, saved.mapping, pair.quality)
+    scan.result = AlignedScan(saved.aligned, saved.confidence, saved.inside, saved.mapping, pair.quality,
+                              saved.observed)

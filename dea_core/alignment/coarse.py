@@ -70,6 +70,10 @@ def fit_coarse_models(reference: np.ndarray, source: np.ndarray, options: Coarse
     ref_scale = min(1.0, options.feature_side / max(reference.shape))
     src_base = min(1.0, options.feature_side / max(source.shape))
     ref_features = detect_sift(reference, ref_scale, options.max_features)
+    if len(ref_features.points) < options.min_inliers:
+        raise TooFewMatchesError(f"{name}: not aligned: the reference shows {len(ref_features.points)} features, "
+                                 f"fewer than the {options.min_inliers} needed (a blank or almost blank picture?); "
+                                 "choose another reference")
     best: CoarseModels | None = None
     tried: dict[float, tuple[int, int]] = {}
     for scale in options.source_scales:

@@ -18,6 +18,3 @@ class NoOverlapError(AlignmentError):
 class AlignmentCancelled(DeaError):
     """The user cancelled a running alignment; pairs not yet finished were not written."""
 
-
-class AlignmentOptionsError(DeaError):
-    """An option that cannot be used here (e.g. --device cuda on a machine without CUDA)."""

@@ -1,246 +1,142 @@
-"""Fine stage: a smooth residual flow on top of the coarse warp, optimized for each pair in torch.
+"""Fine stage: a residual flow on top of the coarse warp, observed near ink and filled on blank paper.
 
-RANSAC-Flow trains a network whose loss is SSIM between the reference and the warped source,
-weighted by a matchability mask, plus cycle consistency between forward and backward flows. Here
-the same loss is minimized directly over a low-resolution grid of flow vectors, bilinearly
-upsampled, coarse to fine (docs/adr/0004-fine-flow-per-pair-optimization.md says why):
-
-    loss = mean_valid(1 - SSIM(R, S o (id + f))) / 2 + mean_valid(1 - SSIM(S, R o (id + b))) / 2
-           + smoothness * (|d2 f|^2 + |d2 b|^2) + cycle * mean_valid |f + b o (id + f)|^2
-
-f is the forward flow (reference pixel to coarse-warped source pixel), b the backward one; both are
-in pixels of the working picture. Flat paper carries no signal, so there the flow is what the
-smoothness term interpolates from the inked parts around it.
+DIS optical flow (Kroeger et al., ECCV 2016, OpenCV's implementation: coarse-to-fine patch search
+then variational refinement) runs both ways between the reference and the coarse-warped source.
+The flow is trusted where the reference has texture (its structure tensor is strong) and going
+there and back returns to the same pixel; elsewhere, on blank paper or where the two flows
+disagree, it is filled in from the trusted flow around (`fill.fill_unobserved`), so grain and
+noise move nothing. docs/alignment.md gives the measurements behind this choice and the
+optimisation it replaced.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from dea_core.alignment.errors import AlignmentCancelled, AlignmentOptionsError
+from dea_core.alignment.errors import AlignmentCancelled
+from dea_core.alignment.fill import fill_unobserved
+from dea_core.alignment.fine_options import FineOptions
+from dea_core.alignment.mapping import identity_mapping
+from dea_core.alignment.similarity import local_ncc
 
 CancelCheck = Callable[[], bool]
 FractionCallback = Callable[[float], None]
 
-# SSIM constants for pictures in [0, 1].
-_C1: Final = 0.01**2
-_C2: Final = 0.03**2
-_FINAL_RATE_SHARE: Final = 0.1
-
-
-@dataclass(frozen=True)
-class FineOptions:
-    """Passes of the optimization, coarse to fine: picture scale, flow grid spacing (working pixels),
-    iterations and Adam step (pixels); then the loss weights, and torch's threads on the CPU.
-    The defaults were chosen by measurement (docs/alignment.md): a full-resolution pass cost 4x a
-    half-resolution one and gained nothing.
-    """
-
-    scales: tuple[float, ...] = (0.25, 0.5)
-    grid_steps: tuple[int, ...] = (32, 16)
-    iterations: tuple[int, ...] = (60, 25)
-    learning_rates: tuple[float, ...] = (1.0, 0.5)
-    ssim_window: int = 7
-    smoothness: float = 0.01
-    cycle: float = 0.1
-    cpu_threads: int = 1
+_STRUCTURE_WINDOW: Final = 7
+# Pixels this close to the edge of the picture or of the source's footprint are never observed.
+_EDGE_MARGIN: Final = 8
+# A flow is trusted only where it leaves the local correlation at most this much below the coarse warp's.
+_LIKENESS_SLACK: Final = 0.02
+# Blank paper: within this of the paper's tone (pictures in [0, 1]) all over a 7x7 window; when
+# less than `_LEAST_PAPER_SHARE` of the picture is, the 20th percentile of all pixels stands in.
+_PAPER_TONE_SPREAD: Final = 0.15
+_LEAST_PAPER_SHARE: Final = 0.05
+_PAPER_PERCENTILE: Final = 20
 
 
 @dataclass(frozen=True)
 class FineFlow:
-    """Flows in working pixels, (H, W, 2) float32 each, and the cycle error (H, W) of the pair.
-
-    Without cycle consistency (`FineOptions.cycle` 0) only the forward flow is optimized.
-    """
+    """(H, W, 2) float32 forward flow in working pixels (reference pixel to coarse-warped source),
+    (H, W) float32 `observed` in [0, 1] (1: measured from the pictures, 0: interpolated), and
+    (H, W) float32 cycle error of the measured flows (pixels)."""
 
     forward: np.ndarray
-    backward: np.ndarray | None
-    cycle_error: np.ndarray | None
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' (CUDA when torch sees it, else CPU), 'cpu' or 'cuda'."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise AlignmentOptionsError("--device cuda: torch sees no CUDA device here; use --device auto or cpu")
-    if name not in ("cpu", "cuda"):
-        raise AlignmentOptionsError(f"device '{name}': choose auto, cpu or cuda")
-    return torch.device(name)
+    observed: np.ndarray
+    cycle_error: np.ndarray
 
 
 def refine_flow(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray, options: FineOptions = FineOptions(),
-                *, device: torch.device | None = None, progress: FractionCallback | None = None,
-                cancel: CancelCheck | None = None) -> FineFlow:
+                *, progress: FractionCallback | None = None, cancel: CancelCheck | None = None) -> FineFlow:
     """Flows between `reference` and the coarse-`warped` source, both (H, W) float32 in [0, 1].
 
-    `valid` (H, W) bool marks the reference pixels the coarse warp filled from the source.
+    `valid` (H, W) bool marks the reference pixels the coarse warp filled from the source; the
+    flow is observed only there.
     """
-    device = device or torch.device("cpu")
-    with torch.enable_grad(), _cpu_threads(options.cpu_threads if device.type == "cpu" else None):
-        ref = torch.from_numpy(np.ascontiguousarray(reference, np.float32))[None, None].to(device)
-        src = torch.from_numpy(np.ascontiguousarray(warped, np.float32))[None, None].to(device)
-        mask = torch.from_numpy(valid.astype(np.float32))[None, None].to(device)
-        height, width = reference.shape
-        forward = backward = None
-        two_way = options.cycle > 0
-        total = sum(options.iterations)
-        done = 0
-        passes = zip(options.scales, options.grid_steps, options.iterations, options.learning_rates)
-        for scale, step, iterations, rate in passes:
-            grid_size = (max(2, round(height / step) + 1), max(2, round(width / step) + 1))
-            forward = _grid_parameter(forward, grid_size, device)
-            backward = _grid_parameter(backward, grid_size, device) if two_way else None
-            level = _Level(ref, src, mask, scale, options)
-            optimizer = torch.optim.Adam([forward] if backward is None else [forward, backward], lr=rate)
-            # Adam moves each vector by about `rate` pixels a step: decay it so the flow settles.
-            schedule = torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, _FINAL_RATE_SHARE, max(iterations, 1))
-            for _ in range(iterations):
-                if cancel is not None and cancel():
-                    raise AlignmentCancelled("alignment cancelled")
-                optimizer.zero_grad()
-                level.loss(forward, backward).backward()
-                optimizer.step()
-                schedule.step()
-                done += 1
-                if progress is not None:
-                    progress(done / total)
-        with torch.no_grad():
-            dense_f = _dense(forward, (height, width))
-            if backward is None:
-                return FineFlow(_to_numpy(dense_f), None, None)
-            dense_b = _dense(backward, (height, width))
-            error = _cycle_residual(dense_f, dense_b).norm(dim=1)
-    return FineFlow(_to_numpy(dense_f), _to_numpy(dense_b), error[0].cpu().numpy())
+    report = progress or (lambda fraction: None)
+    ref8, warped8 = _to_uint8(reference), _to_uint8(warped)
+    flow = _dis(options, max(reference.shape))
+    forward = flow.calc(ref8, warped8, None)
+    _check_cancel(cancel)
+    report(0.4)
+    backward = flow.calc(warped8, ref8, None)
+    _check_cancel(cancel)
+    report(0.8)
+    cycle = cycle_error(forward, backward)
+    consistent = np.exp(-0.5 * (cycle / options.cycle_tolerance) ** 2)
+    # Near the edge of the source's footprint, or of the picture, DIS's patches reach past it.
+    margin = np.ones((2 * _EDGE_MARGIN + 1, 2 * _EDGE_MARGIN + 1), np.uint8)
+    inner = cv2.erode(valid.astype(np.uint8), margin, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    weights = texture_weight(reference, options) * (consistent * inner * _improves(reference, warped, forward))[..., None]
+    filled = fill_unobserved(forward, weights)
+    report(1.0)
+    return FineFlow(filled, weights.min(axis=2), cycle.astype(np.float32))
 
 
-@contextlib.contextmanager
-def _cpu_threads(count: int | None) -> Iterator[None]:
-    """Run torch's CPU kernels on `count` threads for a while (None: leave them as they are).
+def texture_weight(reference: np.ndarray, options: FineOptions = FineOptions()) -> np.ndarray:
+    """(H, W, 2) float32 in [0, 1]: how well the reference (H, W) in [0, 1] shows, at each pixel, the
+    x and the y component of a shift.
 
-    The loop is many small kernels, each ending at a barrier of torch's threads: on 2 cores shared
-    with other programs, 2 threads took 2.4 to 37 s for one 1200 px pair and 1 thread 3.2 to 4.2 s
-    (docs/alignment.md), so one thread is the default.
+    The 7x7 means of gx^2 and gy^2: along a vertical rule only x is seen (the aperture problem),
+    so its y is filled in from the letters around, as blank paper is.
     """
-    previous = torch.get_num_threads()
-    if count is not None:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    gx = cv2.Sobel(reference, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(reference, cv2.CV_32F, 0, 1, ksize=3) / 8
+    window = (_STRUCTURE_WINDOW, _STRUCTURE_WINDOW)
+    energy = np.dstack([cv2.blur(gx * gx, window), cv2.blur(gy * gy, window)])
+    floor = paper_energy(reference, energy) * options.paper_multiple
+    return np.clip((energy - floor) / max(options.texture_span, 1e-12), 0.0, 1.0).astype(np.float32)
 
 
-class _Level:
-    """One pass: the pictures at one scale and the loss of the flow grids there."""
+def paper_energy(reference: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """(2,): the median of `energy` (H, W, 2) over blank paper, the grain that no flow should follow.
 
-    def __init__(self, ref: torch.Tensor, src: torch.Tensor, mask: torch.Tensor, scale: float,
-                 options: FineOptions) -> None:
-        size = (max(8, round(ref.shape[2] * scale)), max(8, round(ref.shape[3] * scale)))
-        # Pixels near the edge of the source's footprint would compare with paper it does not have.
-        self.mask = (_resize(mask, size) > 0.99).float()
-        self.mask = -F.max_pool2d(-self.mask, 5, stride=1, padding=2)
-        self.ref = _SsimTarget(_resize(ref, size), options.ssim_window)
-        self.src = _SsimTarget(_resize(src, size), options.ssim_window)
-        self.size, self.options = size, options
-        self.grid = _pixel_grid(*size, ref.device)
-        # Flows are in working pixels; the pictures here are `factor` times smaller.
-        self.factor = size[1] / ref.shape[3]
-
-    def loss(self, forward: torch.Tensor, backward: torch.Tensor | None) -> torch.Tensor:
-        options = self.options
-        flow_f = _dense(forward, self.size) * self.factor
-        loss = self.ref.dissimilarity(_warp(self.src.image, flow_f, self.grid), self.mask)
-        loss = loss + options.smoothness * _bending(forward)
-        if backward is None:
-            return loss
-        flow_b = _dense(backward, self.size) * self.factor
-        loss = loss + self.src.dissimilarity(_warp(self.ref.image, flow_b, self.grid), self.mask)
-        loss = loss + options.smoothness * _bending(backward)
-        cycle = (_cycle_residual(flow_f, flow_b, self.grid) ** 2).sum(dim=1, keepdim=True)
-        return loss / 2 + options.cycle * (cycle * self.mask).sum() / self.mask.sum().clamp(min=1.0)
+    Blank paper is where the 7x7 darkest pixel is still within 0.15 of the paper's tone (the 95th
+    percentile of grey); a picture with hardly any (a photograph, a dense crop) takes the 20th
+    percentile of all pixels instead.
+    """
+    paper_tone = float(np.percentile(reference[::4, ::4], 95))
+    window = np.ones((_STRUCTURE_WINDOW, _STRUCTURE_WINDOW), np.uint8)
+    blank = cv2.erode(reference, window) > paper_tone - _PAPER_TONE_SPREAD
+    if blank.mean() >= _LEAST_PAPER_SHARE:
+        return np.median(energy[blank].reshape(-1, 2)[::7], axis=0)
+    return np.percentile(energy[::4, ::4].reshape(-1, 2), _PAPER_PERCENTILE, axis=0)
 
 
-class _SsimTarget:
-    """A fixed picture (1, 1, H, W) with its local means and variances, to compare others with."""
-
-    def __init__(self, image: torch.Tensor, window: int) -> None:
-        self.image, self.window = image, window
-        self.mu = self.mean(image)
-        self.var = self.mean(image * image) - self.mu**2
-
-    def mean(self, image: torch.Tensor) -> torch.Tensor:
-        return F.avg_pool2d(image, self.window, stride=1, padding=self.window // 2, count_include_pad=False)
-
-    def dissimilarity(self, other: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        """Weighted mean of (1 - SSIM) between this picture and `other` (1, 1, H, W)."""
-        mu = self.mean(other)
-        var = self.mean(other * other) - mu**2
-        cov = self.mean(self.image * other) - self.mu * mu
-        ssim = ((2 * self.mu * mu + _C1) * (2 * cov + _C2)) / ((self.mu**2 + mu**2 + _C1) * (self.var + var + _C2))
-        return ((1 - ssim) * weight).sum() / weight.sum().clamp(min=1.0)
+def cycle_error(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """(H, W): |f(x) + b(x + f(x))| for flows (H, W, 2): zero where there and back is the same pixel."""
+    follow = identity_mapping(*forward.shape[:2]) + forward
+    back = cv2.remap(backward, follow[..., 0], follow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return np.linalg.norm(forward + back, axis=2)
 
 
-def _grid_parameter(previous: torch.Tensor | None, size: tuple[int, int], device: torch.device) -> torch.Tensor:
-    if previous is None:
-        grid = torch.zeros((1, 2, *size), device=device)
-    else:
-        grid = F.interpolate(previous.detach(), size=size, mode="bilinear", align_corners=True)
-    return grid.requires_grad_(True)
+def _improves(reference: np.ndarray, warped: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the flow makes the warped source correlate with the reference at least as well as before."""
+    follow = identity_mapping(*flow.shape[:2]) + flow
+    moved = cv2.remap(warped, follow[..., 0], follow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    before, _ = local_ncc(reference, warped, _STRUCTURE_WINDOW)
+    after, _ = local_ncc(reference, moved, _STRUCTURE_WINDOW)
+    return after >= before - _LIKENESS_SLACK
 
 
-def _dense(grid: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(1, 2, h, w) control points to a (1, 2, H, W) flow; corners of both grids coincide."""
-    return F.interpolate(grid, size=size, mode="bilinear", align_corners=True)
+def _dis(options: FineOptions, side: int) -> cv2.DISOpticalFlow:
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    finest = options.finest_scale
+    if finest is None:
+        finest = max(0, int(np.floor(np.log2(max(side, 1) / options.dis_side))))
+    flow.setFinestScale(finest)
+    flow.setVariationalRefinementIterations(options.refinement_iterations)
+    return flow
 
 
-def _resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    if tuple(image.shape[2:]) == size:
-        return image
-    return F.interpolate(image, size=size, mode="area")
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    return np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
-def _pixel_grid(height: int, width: int, device: torch.device) -> torch.Tensor:
-    """(1, H, W, 2) normalized positions of the pixel centres, for grid_sample(align_corners=True)."""
-    ys = torch.linspace(-1.0, 1.0, height, device=device)
-    xs = torch.linspace(-1.0, 1.0, width, device=device)
-    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)[None]
-
-
-def _warp(image: torch.Tensor, flow: torch.Tensor, grid: torch.Tensor | None = None) -> torch.Tensor:
-    """`image` (1, C, H, W) sampled at pixel + `flow` (1, 2, H, W, pixels); `grid` from _pixel_grid."""
-    _, _, height, width = flow.shape
-    if grid is None:
-        grid = _pixel_grid(height, width, flow.device)
-    to_normal = torch.tensor([2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)], device=flow.device)
-    positions = grid + flow.permute(0, 2, 3, 1) * to_normal
-    return F.grid_sample(image, positions, mode="bilinear", padding_mode="border", align_corners=True)
-
-
-def _cycle_residual(forward: torch.Tensor, backward: torch.Tensor, grid: torch.Tensor | None = None) -> torch.Tensor:
-    """f(x) + b(x + f(x)): zero where going there and back returns to the same pixel."""
-    return forward + _warp(backward, forward, grid)
-
-
-def _bending(grid: torch.Tensor) -> torch.Tensor:
-    """Mean squared second differences of the control grid (pixels), a discrete bending energy."""
-    terms = []
-    if grid.shape[3] >= 3:
-        terms.append(((grid[..., 2:] - 2 * grid[..., 1:-1] + grid[..., :-2]) ** 2).mean())
-    if grid.shape[2] >= 3:
-        terms.append(((grid[..., 2:, :] - 2 * grid[..., 1:-1, :] + grid[..., :-2, :]) ** 2).mean())
-    if grid.shape[2] >= 2 and grid.shape[3] >= 2:
-        twist = grid[..., 1:, 1:] - grid[..., 1:, :-1] - grid[..., :-1, 1:] + grid[..., :-1, :-1]
-        terms.append(2 * (twist**2).mean())
-    return sum(terms, torch.zeros((), device=grid.device))
-
-
-def _to_numpy(flow: torch.Tensor) -> np.ndarray:
-    return flow[0].permute(1, 2, 0).contiguous().cpu().numpy().astype(np.float32)
+def _check_cancel(cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise AlignmentCancelled("alignment cancelled")

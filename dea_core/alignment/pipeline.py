@@ -24,7 +24,8 @@ from dea_core.alignment.coarse import (
     rescaled_homography,
 )
 from dea_core.alignment.errors import AlignmentCancelled, NoOverlapError
-from dea_core.alignment.fine import FineOptions, refine_flow, resolve_device
+from dea_core.alignment.fine import refine_flow
+from dea_core.alignment.fine_options import FineOptions
 from dea_core.alignment.mapping import identity_mapping, inside_source, resize_mapping, warp_image
 from dea_core.alignment.quality import (
     MATCHABLE_CONFIDENCE,
@@ -55,7 +56,6 @@ class AlignOptions:
     coarse: CoarseOptions = field(default_factory=CoarseOptions)
     fine: FineOptions | None = field(default_factory=FineOptions)
     work_side: int = DEFAULT_WORK_SIDE
-    device: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ class PairAlignment:
     mapping (H, W, 2) float32: (x, y) in the source for each reference pixel.
     aligned (H, W, 3) uint8: the source resampled there (white where it has no pixel).
     confidence (H, W) float32 in [0, 1]; inside (H, W) bool: the mapping falls in the source.
+    observed (H, W) float32 in [0, 1]: 1 where the fine stage measured the mapping from the
+    pictures, 0 where it interpolated it from around (blank paper); 0 everywhere without it.
     homographies: the coarse models (3, 3), reference to source pixels, best first.
     """
 
@@ -72,6 +74,7 @@ class PairAlignment:
     aligned: np.ndarray
     confidence: np.ndarray
     inside: np.ndarray
+    observed: np.ndarray
     quality: AlignmentQuality
     homographies: tuple[np.ndarray, ...]
     seconds: float
@@ -101,7 +104,6 @@ def align_pair(reference: np.ndarray, source: np.ndarray, options: AlignOptions 
     started = time.perf_counter()
     report = progress or (lambda fraction: None)
     _check_cancel(cancel)
-    device = resolve_device(options.device)
     ref_gray, src_gray = _gray(reference), _gray(source)
     models = fit_coarse_models(ref_gray, src_gray, options.coarse, name)
     report(_COARSE_STEPS / PAIR_STEPS)
@@ -123,15 +125,18 @@ def align_pair(reference: np.ndarray, source: np.ndarray, options: AlignOptions 
         raise NoOverlapError(f"{name}: the homography found puts the source outside the reference")
 
     cycle_error = None
+    observed = np.zeros(ref_work.shape, np.float32)
     if options.fine is not None:
-        flow = refine_flow(ref_unit, warped, inside, options.fine, device=device, cancel=cancel,
+        flow = refine_flow(ref_unit, warped, inside, options.fine, cancel=cancel,
                            progress=lambda f: report((_COARSE_STEPS + f * _FINE_STEPS) / PAIR_STEPS))
         follow = identity_mapping(*ref_work.shape) + flow.forward
         work_mapping = cv2.remap(work_mapping, follow[..., 0], follow[..., 1], cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
         warped = warp_image(src_unit, work_mapping, border_value=1)
         inside = inside_source(work_mapping, *src_work.shape)
-        cycle_error = flow.cycle_error
+        # Interpolated pixels are judged by their likeness alone: their measured flow was not used.
+        cycle_error = flow.cycle_error * (flow.observed > 0.5)
+        observed = flow.observed
     _check_cancel(cancel)
 
     confidence = confidence_map(ref_unit, warped, inside, cycle_error)
@@ -152,9 +157,10 @@ def align_pair(reference: np.ndarray, source: np.ndarray, options: AlignOptions 
     mapping = resize_mapping(work_mapping, height, width, src_scale)
     full_inside = inside_source(mapping, *src_gray.shape)
     confidence = cv2.resize(confidence, (width, height), interpolation=cv2.INTER_LINEAR) * full_inside
+    observed = cv2.resize(observed, (width, height), interpolation=cv2.INTER_LINEAR) * full_inside
     report(1.0)
     return PairAlignment(mapping=mapping, aligned=warp_image(source, mapping), confidence=confidence,
-                         inside=full_inside, quality=quality,
+                         inside=full_inside, observed=observed, quality=quality,
                          homographies=tuple(h.matrix for h in models.homographies),
                          seconds=time.perf_counter() - started)
 
@@ -169,7 +175,6 @@ def align_batch(reference: np.ndarray, sources: Sequence[tuple[str, np.ndarray |
     others go on; cancelling raises AlignmentCancelled. `progress(done, total)` counts
     PAIR_STEPS per source; `on_outcome` sees each outcome as soon as it is known.
     """
-    resolve_device(options.device)  # a bad device is the user's option, not one pair's failure
     total = PAIR_STEPS * len(sources)
     outcomes: list[PairOutcome] = []
     for index, (name, source) in enumerate(sources):

@@ -17,9 +17,24 @@ GIF_MAX_SIDE: Final = 1200
 DIFFERENCE_FLOOR: Final = 40
 
 
-def confidence_picture(confidence: np.ndarray) -> np.ndarray:
-    """(H, W) uint8: confidence in [0, 1] as grey levels, white for fully matchable pixels."""
-    return np.clip(confidence * 255 + 0.5, 0, 255).astype(np.uint8)
+def confidence_picture(confidence: np.ndarray, observed: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 BGR: confidence in [0, 1] as grey levels, white for fully matchable pixels.
+
+    With `observed` (H, W) in [0, 1], interpolated pixels (0) turn yellow: their blue channel
+    holds half the confidence, observed ones (1) all of it. The green channel is the confidence.
+    """
+    grey = np.clip(confidence * 255 + 0.5, 0, 255).astype(np.uint8)
+    if observed is None:
+        return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    blue = np.clip(confidence * (0.5 + 0.5 * np.clip(observed, 0, 1)) * 255 + 0.5, 0, 255).astype(np.uint8)
+    return np.dstack([blue, grey, grey])
+
+
+def observed_from_picture(picture: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the `observed` map a `confidence_picture` (H, W, 3) holds (0 where confidence is 0)."""
+    blue, green = picture[..., 0].astype(np.float32), picture[..., 1].astype(np.float32)
+    share = np.divide(blue, green, out=np.zeros_like(blue), where=green > 0)
+    return np.clip(2 * share - 1, 0, 1)
 
 
 def average_picture(reference: np.ndarray, aligned: Sequence[np.ndarray], inside: Sequence[np.ndarray]) -> np.ndarray:

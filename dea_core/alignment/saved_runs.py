@@ -8,7 +8,7 @@ helpers. `read_run` opens a folder written either way, to look at its results ag
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from dea_core.alignment.job import (
 )
 from dea_core.alignment.mapping import inside_source
 from dea_core.alignment.pipeline import PairOutcome
+from dea_core.alignment.products import observed_from_picture
 from dea_core.alignment.quality import AlignmentQuality
 from dea_core.errors import DeaError
 from dea_core.io.folders import prepare_folder
@@ -39,13 +40,15 @@ class SavedAlignment:
     """One aligned source read back; arrays on the reference's grid as in PairAlignment.
 
     aligned (H, W, 3) uint8, confidence (H, W) float32, inside (H, W) bool, mapping (H, W, 2) float32
-    or None when the run was saved without mappings (then `inside` is where confidence > 0).
+    or None when the run was saved without mappings (then `inside` is where confidence > 0);
+    observed (H, W) float32, 1 where the fine stage measured the mapping, 0 where it interpolated it.
     """
 
     aligned: np.ndarray
     confidence: np.ndarray
     inside: np.ndarray
     mapping: np.ndarray | None
+    observed: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class SavedPair:
         if self.aligned is None or self.confidence is None:
             raise DeaError(f"{self.source.name}: this source was not aligned in the saved run")
         aligned = read_image(self.aligned)
-        confidence = read_image(self.confidence)[..., 1].astype(np.float32) / 255
+        confidence_image = read_image(self.confidence)
+        confidence = confidence_image[..., 1].astype(np.float32) / 255
         mapping = None
         if self.mapping is not None:
             try:
@@ -87,7 +91,7 @@ class SavedPair:
                 pass
             else:
                 inside = inside_source(mapping, height, width)
-        return SavedAlignment(aligned, confidence, inside, mapping)
+        return SavedAlignment(aligned, confidence, inside, mapping, observed_from_picture(confidence_image))
 
 
 @dataclass(frozen=True)
@@ -100,11 +104,13 @@ class SavedRun:
 
 
 def write_run(reference_path: Path, reference: np.ndarray, source_paths: Sequence[Path],
-              outcomes: Sequence[PairOutcome | None], out_dir: Path, *, save_mapping: bool = False) -> AlignReport:
+              outcomes: Sequence[PairOutcome | None], out_dir: Path, *, save_mapping: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> AlignReport:
     """Write what `run_align_job` writes, from outcomes already computed (None: not aligned, skipped).
 
     `outcomes[i]` belongs to `source_paths[i]`; sources without an outcome (a cancelled batch) are
-    left out of every file.
+    left out of every file. `progress(done, total)` is called after each source and after the set's
+    pictures (a window shows it).
     """
     if len(outcomes) != len(source_paths):
         raise ValueError("one outcome (or None) per source path")
@@ -113,12 +119,17 @@ def write_run(reference_path: Path, reference: np.ndarray, source_paths: Sequenc
     names = output_names([path for path, _ in kept])
     written: list[Path] = []
     entries = []
-    for (path, outcome), name in zip(kept, names):
+    steps = len(kept) + 1
+    for done, ((path, outcome), name) in enumerate(zip(kept, names), start=1):
         files = write_pair(outcome, path, out_dir / name, None, save_mapping)
         written.extend(files)
         entries.append(summary_entry(outcome, path, files))
+        if progress is not None:
+            progress(done, steps)
     written.extend(write_set(reference, [outcome for _, outcome in kept], out_dir))
     written.extend(write_summary(reference_path, reference.shape, entries, out_dir))
+    if progress is not None:
+        progress(steps, steps)
     return AlignReport(reference_path, tuple(outcome for _, outcome in kept), tuple(written))
 
 

@@ -18,14 +18,24 @@ from dea_core.alignment.mapping import PAPER_WHITE, homography_mapping, warp_ima
 
 @dataclass(frozen=True)
 class WarpSpec:
-    """How strong the random warp is: degrees, relative scale and shift, pixels of bend."""
+    """How strong the random warp is: degrees, relative scale and shift, then the bend.
+
+    The bend is a cubic interpolation of random vectors, its peak drawn in `elastic_pixels`
+    (min, max); they sit `elastic_cells` to a side, or, with `elastic_feature_px` (min, max),
+    one every so many pixels (a fine bend: features of 40-100 px on a 1200 px picture).
+    """
 
     rotation_degrees: float = 4.0
     scale_change: float = 0.08
     shift_share: float = 0.04
     perspective: float = 0.03
-    elastic_pixels: float = 4.0
+    elastic_pixels: tuple[float, float] = (2.0, 4.0)
     elastic_cells: int = 4
+    elastic_feature_px: tuple[float, float] | None = None
+
+
+# Fine bends of the paper on a 1200 px picture: features of 40-100 px, peaks of 2-6 px.
+FINE_BEND = WarpSpec(elastic_pixels=(2.0, 6.0), elastic_feature_px=(40.0, 100.0))
 
 
 @dataclass(frozen=True)
@@ -54,12 +64,16 @@ def random_homography(rng: np.random.Generator, height: int, width: int, spec: W
 
 
 def random_elastic_field(rng: np.random.Generator, height: int, width: int, spec: WarpSpec) -> np.ndarray:
-    """(H, W, 2) float32 smooth displacement (cubic interpolation of a few random vectors)."""
-    cells = max(2, spec.elastic_cells)
-    coarse = rng.normal(size=(cells, cells, 2)).astype(np.float32)
+    """(H, W, 2) float32 smooth displacement (cubic interpolation of random vectors)."""
+    if spec.elastic_feature_px is None:
+        rows = columns = max(2, spec.elastic_cells)
+    else:
+        feature = rng.uniform(*spec.elastic_feature_px)
+        rows, columns = max(2, round(height / feature) + 1), max(2, round(width / feature) + 1)
+    coarse = rng.normal(size=(rows, columns, 2)).astype(np.float32)
     field = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
     peak = np.abs(field).max()
-    return field * (spec.elastic_pixels * rng.uniform(0.5, 1.0) / max(peak, 1e-6))
+    return field * (rng.uniform(*spec.elastic_pixels) / max(peak, 1e-6))
 
 
 def change_printing(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:

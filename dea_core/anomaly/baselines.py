@@ -39,8 +39,8 @@ SIZE_MULTIPLE: Final = 16  # four stride-2 layers
 
 
 def default_alignment(fine: bool = True) -> AlignOptions:
-    """Our alignment on CPU; `fine=False` keeps the coarse homographies (about 10x faster on ornaments)."""
-    return AlignOptions(fine=FineOptions() if fine else None, device="cpu")
+    """Our alignment; `fine=False` keeps the coarse homographies (about 10x faster on ornaments)."""
+    return AlignOptions(fine=FineOptions() if fine else None)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from dea_core.batch.summary import (
 )
 from dea_core.errors import DeaError
 from dea_core.io.folders import prepare_folder
+from dea_core.io.output_plan import OutputPlan
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class BatchJob:
     out_dir: Path
     shard: Shard = ALL
     overwrite: bool = False
+    inputs: tuple[Path, ...] = ()  # files read for every input (a model): no result may replace them
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,16 @@ def run_batch(job: BatchJob, inputs: Iterable[Path], expected_outputs: ExpectedO
     A failure of one input (any exception but an interrupt) becomes a failed row and the next
     input goes on; `on_row` sees each row as soon as it is known (to print it).
     """
+    inputs = list(inputs)
     prepare_folder(Path(job.out_dir))
+    guard = OutputPlan([*inputs, *job.inputs], overwrite=True)
     selected = shard_inputs(inputs, job.shard)
     earlier = previous_metrics(shard_summary_path(job.out_dir, job.shard))
     rows = [SummaryRow(path, PENDING) for path in selected]
     summary = write_shard_summary(job.out_dir, job.command, job.shard, rows)
     for index, path in enumerate(selected):
-        rows[index] = _run_one(path, job.overwrite, expected_outputs, process, earlier.get(path.as_posix(), {}))
+        rows[index] = _run_one(path, job.overwrite, expected_outputs, process, earlier.get(path.as_posix(), {}),
+                               guard)
         write_shard_summary(job.out_dir, job.command, job.shard, rows)
         if on_row is not None:
             on_row(rows[index])
@@ -99,9 +104,11 @@ def run_batch(job: BatchJob, inputs: Iterable[Path], expected_outputs: ExpectedO
 
 
 def _run_one(path: Path, overwrite: bool, expected_outputs: ExpectedOutputs, process: Process,
-             earlier: Mapping[str, Metric]) -> SummaryRow:
+             earlier: Mapping[str, Metric], guard: OutputPlan) -> SummaryRow:
     try:
         outputs = tuple(expected_outputs(path))
+        for output in outputs:
+            guard.check_not_input(output)
         if not overwrite and is_done(outputs):
             return SummaryRow(path, SKIPPED, outputs, earlier)
         done = process(path)

@@ -18,6 +18,8 @@ from pathlib import Path
 from dea_core.batch.errors import BatchError
 
 _SPEC = re.compile(r"\s*(-?\d+)\s*/\s*(-?\d+)\s*")
+# SLURM's own array limit is in the tens of thousands; beyond this N is a typing or naming slip.
+MAX_SHARDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Shard:
     def __post_init__(self) -> None:
         if self.count < 1:
             raise BatchError(f"shard {self.index}/{self.count}: N must be at least 1")
+        if self.count > MAX_SHARDS:
+            raise BatchError(f"shard {self.index}/{self.count}: N may be at most {MAX_SHARDS}")
         if not 1 <= self.index <= self.count:
             raise BatchError(f"shard {self.index}/{self.count}: K must be from 1 to {self.count} "
                              "(shards are numbered from 1: use #SBATCH --array=1-N)")
@@ -43,7 +47,7 @@ ALL = Shard()
 
 def parse_shard(text: str) -> Shard:
     """A Shard from "K/N", e.g. "3/10"; BatchError saying what is wrong otherwise."""
-    found = _SPEC.fullmatch(text)
+    found = _SPEC.fullmatch(text) if len(text) <= 40 else None
     if found is None:
         raise BatchError(f"shard '{text}': write it K/N, e.g. 3/10 for the third of ten shards")
     return Shard(int(found.group(1)), int(found.group(2)))

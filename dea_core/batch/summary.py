@@ -64,17 +64,29 @@ def read_summary(path: Path) -> list[dict[str, str]]:
             if reader.fieldnames is None or not set(FIXED_COLUMNS) <= set(reader.fieldnames):
                 raise BatchError(f"{path}: not a shard summary (its first line must name the columns "
                                  f"{', '.join(FIXED_COLUMNS)})")
-            return list(reader)
+            rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise BatchError(f"{path}: cannot be read as a summary CSV ({error})") from error
+    for number, row in enumerate(rows, start=2):
+        if None in row or None in row.values():
+            raise BatchError(f"{path}: line {number} has {'more' if None in row else 'fewer'} fields than the "
+                             "header; the file was cut or edited: rerun that shard")
+        if row["status"] not in _STATUS_RANK:
+            raise BatchError(f"{path}: line {number} has the unknown status {row['status'][:40]!r} (expected "
+                             f"{', '.join(_STATUS_RANK)}); rerun that shard")
+    return rows
 
 
 def previous_metrics(path: Path) -> dict[str, dict[str, str]]:
     """Numbers of the inputs done in an earlier run of the same shard, so a resumed run keeps them."""
     if not Path(path).is_file():
         return {}
+    try:
+        rows = read_summary(path)
+    except BatchError:
+        return {}  # a damaged summary is rewritten by this run; its numbers are lost, the files are not
     return {row["input"]: {key: value for key, value in row.items() if key not in FIXED_COLUMNS and value}
-            for row in read_summary(path) if row["status"] != FAILED}
+            for row in rows if row["status"] != FAILED}
 
 
 @dataclass(frozen=True)
@@ -133,7 +145,10 @@ def _shard_files(out_dir: Path) -> dict[Shard, Path]:
     for path in out_dir.iterdir():
         found = _SHARD_FILE.fullmatch(path.name)
         if found is not None:
-            files[Shard(int(found.group(1)), int(found.group(2)))] = path
+            try:
+                files[Shard(int(found.group(1)), int(found.group(2)))] = path
+            except (BatchError, ValueError) as error:
+                raise BatchError(f"{path}: not a summary of ours ({error})") from None
     if not files:
         raise BatchError(f"{out_dir}: no shard summaries (summary-shard-K-of-N.csv) to merge")
     return files

@@ -11,8 +11,11 @@ import numpy as np
 
 from dea_core.alignment.errors import AlignmentCancelled
 from dea_core.alignment.job import (
+    check_labels_fit,
+    check_outputs,
     folder_inputs,
     output_names,
+    pair_files,
     summary_entry,
     write_pair,
     write_set,
@@ -27,8 +30,9 @@ from dea_core.io.labelme_json import load_label_file
 
 DESCRIPTION = """\
 Align each SOURCE picture to the REFERENCE: SIFT matches and several MAGSAC homographies, then a
-smooth fine flow found by optimizing SSIM with cycle consistency. Writes into OUTDIR, per source,
-<stem>.aligned.png and <stem>.confidence.png (white: trusted), with --save-mapping
+fine flow (DIS optical flow both ways, kept where the reference shows ink and the two agree,
+filled smoothly from there onto blank paper). Writes into OUTDIR, per source, <stem>.aligned.png
+and <stem>.confidence.png (white: trusted; yellow: interpolated, not measured), with --save-mapping
 <stem>.mapping.npy (float32 H x W x 2: for each reference pixel its x, y in the source), with
 --labels the reference's LabelMe boxes carried onto each source (<stem>.json); for the set,
 average.png, difference.png (red: ink only in the reference, blue: only in a source), overlay.gif
@@ -65,8 +69,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--labels", type=Path, metavar="REF.json",
                         help="LabelMe file drawn on the reference: carry its shapes onto each source")
     parser.add_argument("--coarse-only", action="store_true", help="homographies only, no fine flow (faster)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="where the fine flow runs: auto uses CUDA when torch sees it (default auto)")
     add_batch_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -74,10 +76,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     reference, sources = _inputs(args)
-    options = AlignOptions(device=args.device, fine=None) if args.coarse_only else AlignOptions(device=args.device)
+    options = AlignOptions(fine=None) if args.coarse_only else AlignOptions()
     reference_image = read_image(reference)
     labels = load_label_file(args.labels) if args.labels is not None else None
+    if labels is not None:
+        check_labels_fit(labels, reference_image.shape, reference)
     names = dict(zip(ordered_inputs(sources), output_names(ordered_inputs(sources))))
+    inputs = [reference, *sources, *([args.labels] if labels is not None else [])]
+    check_outputs(args.output, list(names.values()), inputs, args.save_mapping, labels is not None)
     outcomes: dict[Path, tuple[PairOutcome, dict[str, Any]]] = {}
 
     def expected(source: Path) -> list[Path]:
@@ -86,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     def process(source: Path) -> Processed:
         with ProgressBar(source.name, enabled=not args.quiet) as bar:
             outcome = align_batch(reference_image, [(str(source), source)], options, progress=bar.update)[0]
-        files = write_pair(outcome, source, args.output / names[source], labels, args.save_mapping)
+        files = write_pair(outcome, source, args.output / names[source], labels, args.save_mapping, inputs=inputs)
         outcomes[source] = outcome, summary_entry(outcome, source, files)
         if outcome.alignment is None:
             raise BatchError(str(outcome.error))
@@ -99,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"dea: {error}", file=sys.stderr)
         return 130
     if len(outcomes) == len(names):
-        _write_set_products(reference, reference_image, [outcomes[p] for p in dict.fromkeys(p.resolve() for p in sources)], args.output)
+        _write_set_products(reference, reference_image, [outcomes[p] for p in dict.fromkeys(p.resolve() for p in sources)],
+                            args.output, inputs)
     else:
         print("average, difference, overlay and summary.json not written: they need every source aligned in one run")
     return finish(result)
@@ -115,18 +122,11 @@ def _inputs(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     return args.reference, args.source
 
 
-def pair_files(base: Path, save_mapping: bool, labels: bool) -> list[Path]:
-    """The files alignment.job.write_pair writes for one source: they show it is done."""
-    suffixes = [".aligned.png", ".confidence.png", *([".mapping.npy"] if save_mapping else []),
-                *([".json", ".aligned.json"] if labels else [])]
-    return [base.with_name(base.name + suffix) for suffix in suffixes]
-
-
 def _write_set_products(reference: Path, image: np.ndarray, done: list[tuple[PairOutcome, dict[str, Any]]],
-                        out_dir: Path) -> None:
+                        out_dir: Path, inputs: list[Path]) -> None:
     """The set's pictures and alignment summary, in the order the sources were given."""
-    written = write_set(image, [outcome for outcome, _ in done], out_dir)
-    written += write_summary(reference, image.shape, [entry for _, entry in done], out_dir)
+    written = write_set(image, [outcome for outcome, _ in done], out_dir, inputs=inputs)
+    written += write_summary(reference, image.shape, [entry for _, entry in done], out_dir, inputs=inputs)
     print(f"wrote {', '.join(path.name for path in written)} in {out_dir}")
 
 

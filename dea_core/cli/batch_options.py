@@ -35,9 +35,9 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
                              "rerun resumes where the last one stopped)")
 
 
-def batch_job(command: str, out_dir: Path, args: argparse.Namespace) -> BatchJob:
-    """The job of a command from its parsed --shard and --overwrite."""
-    return BatchJob(command, out_dir, args.shard or ALL, args.overwrite)
+def batch_job(command: str, out_dir: Path, args: argparse.Namespace, inputs: tuple[Path, ...] = ()) -> BatchJob:
+    """The job of a command from its parsed --shard and --overwrite; `inputs`: files read for every input."""
+    return BatchJob(command, out_dir, args.shard or ALL, args.overwrite, inputs)
 
 
 def print_row(row: SummaryRow) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
 from dea_core.cli.detection_commands import EXIT_HELP, EXIT_INTERRUPTED
+from dea_core.cli.option_types import finite_float
 from dea_core.cli.progress import ProgressBar
 from dea_core.cli.training_progress import add_run_arguments, run_training
 from dea_core.dea.model import DECODERS, DEAConfig
@@ -60,11 +61,11 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
                              "and checked against the trained layouts; fc: redraws each vignette from its features "
                              "as 128 x 128 grey (the DEA paper); deconv: as 64 x 64 colour (the internship report) "
                              f"(default {DEAConfig().decoder})")
-    parser.add_argument("--lr", type=float, default=_TRAIN.learning_rate,
+    parser.add_argument("--lr", type=finite_float, default=_TRAIN.learning_rate,
                         help=f"learning rate of Adam (default {_TRAIN.learning_rate:g})")
     parser.add_argument("--fine-tune-detector", action="store_true",
                         help="train the detector too, with its own box loss (default: keep it as trained)")
-    parser.add_argument("--false-alarms", type=float, default=_TRAIN.false_alarm_rate, metavar="RATE",
+    parser.add_argument("--false-alarms", type=finite_float, default=_TRAIN.false_alarm_rate, metavar="RATE",
                         help=f"share of genuine vignettes allowed to raise an alarm, 0.01 = 1%% (default "
                              f"{_TRAIN.false_alarm_rate:g}); lower it for fewer false alarms and fewer changes found")
     add_run_arguments(parser, _TRAIN.epochs, _TRAIN.batch_size, _TRAIN.seed, "DEA.pt")
@@ -81,7 +82,7 @@ def run_train_dea(args: argparse.Namespace) -> int:
         return train_dea(args.dataset, args.detector, output, DEAConfig(decoder=args.decoder), config,
                          resume=args.resume, progress=progress, cancel=cancel)
 
-    result = run_training(args, _saved_history, train)
+    result = run_training(args, _saved_history, train, _saved_total)
     if result is None:
         return EXIT_INTERRUPTED
     calibration = result.calibration
@@ -94,6 +95,10 @@ def run_train_dea(args: argparse.Namespace) -> int:
 
 def _saved_history(checkpoint: Path) -> list[dict]:
     return load_checkpoint(checkpoint, CHECKPOINT_KIND).get("training", {}).get("history", [])
+
+
+def _saved_total(checkpoint: Path) -> int:
+    return int(load_checkpoint(checkpoint, CHECKPOINT_KIND).get("train_config", {}).get("epochs", _TRAIN.epochs))
 
 
 # --- dea score -----------------------------------------------------------------------------------
@@ -123,7 +128,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="page images or ornament crops, LabelMe files (their image is used), or folders")
     parser.add_argument("--model", type=Path, required=True, metavar="DEA.pt", help="model file from `dea train-dea`")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="folder for the results")
-    parser.add_argument("--detection-threshold", type=float, default=SCORE_THRESHOLD, metavar="SCORE",
+    parser.add_argument("--detection-threshold", type=finite_float, default=SCORE_THRESHOLD, metavar="SCORE",
                         help=f"lowest detector score for a vignette to be checked, 0 to 1 (default {SCORE_THRESHOLD})")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
     parser.add_argument("--save-maps", action="store_true",
@@ -155,4 +160,5 @@ def run_score(args: argparse.Namespace) -> int:
     def expected(page: Path) -> list[Path]:
         return list(output_paths(args.output, page_image_path(page).stem, args.save_maps).values())
 
-    return finish(run_batch(batch_job("score", args.output, args), pages, expected, process, on_row=print_row))
+    return finish(run_batch(batch_job("score", args.output, args, (args.model,)), pages, expected, process,
+                            on_row=print_row))

@@ -7,15 +7,15 @@ from pathlib import Path
 
 from dea_core.cli.match_command import print_report
 from dea_core.cli.progress import ProgressBar
+from dea_core.errors import DeaError
 from dea_core.matching.job import MatchOutputs, run_match_job
-from dea_core.matching.matcher import MatchOptions
-from dea_core.matching.poses import scale_steps
+from dea_core.matching.presets import WHOLE_ORNAMENT
 from dea_core.paths import SAMPLE_PAGE_JSON
 
-# The sample's headpiece has an upright row and an upside-down row of one fleuron: search every
-# right-angle turn, both flips and a range of sizes over the whole page, as a user would.
-DEMO_OPTIONS = MatchOptions(rotations=(0.0, 90.0, 180.0, 270.0), flip=True, scales=scale_steps(0.8, 1.25, 5),
-                            neighbourhood=None)
+# The sample's headpiece has an upright row and an upside-down row of one fleuron: the search
+# AutoLabelme starts with (upright and turned 180, flips, three sizes, the whole page), so the
+# demo and the window name and colour each fleuron alike.
+DEMO_OPTIONS = WHOLE_ORNAMENT
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,15 +26,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "overview with the boxes drawn, and the crops.")
     parser.add_argument("-o", "--output-dir", type=Path, default=Path("demo-output"),
                         help="folder for the results (default ./demo-output)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the results of an earlier demo in that folder (default: refuse)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     out = args.output_dir
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise DeaError(f"{out}: is a file; give a folder for the results")
     stem = SAMPLE_PAGE_JSON.stem
-    outputs = MatchOutputs(json_path=out / f"{stem}.matched.json", overwrite=True,
-                           overview_path=out / f"{stem}.overview.png", crops_dir=out / "crops")
+    outputs = MatchOutputs(json_path=out / f"{stem}.matched.json", overwrite=args.overwrite,
+                           overview_path=out / f"{stem}.overview.png", crops_dir=out / "crops", out_dir=out)
     with ProgressBar("matching the sample page") as bar:
         report = run_match_job(SAMPLE_PAGE_JSON, outputs, DEMO_OPTIONS, progress=bar.update)
     print_report(report)

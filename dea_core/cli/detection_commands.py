@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.option_types import MAX_SEED, finite_float, int_range
 from dea_core.cli.progress import ProgressBar
 from dea_core.cli.training_progress import add_run_arguments, run_training
 from dea_core.detection.assess import evaluate_on_crops, evaluate_on_pages
@@ -22,8 +24,9 @@ from dea_core.detection.priors import LAYOUTS
 from dea_core.detection.results import write_detections
 from dea_core.detection.training import TrainConfig, train_detector
 from dea_core.detection.vignette_pages import write_vignette_pages
-from dea_core.io import atomic_write_text
+from dea_core.errors import DeaError
 from dea_core.io.labelme_json import IMAGE_SUFFIXES
+from dea_core.io.output_plan import OutputPlan
 from dea_core.io.pages import page_image_path, read_page
 
 EXIT_INTERRUPTED = 130
@@ -66,21 +69,21 @@ def add_prepare_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="also learn from a folder of vignette crops, one subfolder per label (what `dea "
                              "match --save-crops` and AutoLabelme's Save Images write); the crops of each source "
                              "page are set on a page of their own in DATASET/vignette-pages (repeatable)")
-    parser.add_argument("--crops", type=int, default=_DEFAULTS.crops_per_page, metavar="N",
+    parser.add_argument("--crops", type=int_range(1, 10_000), default=_DEFAULTS.crops_per_page, metavar="N",
                         help=f"random crops cut from each page (default {_DEFAULTS.crops_per_page})")
-    parser.add_argument("--crop-size", type=int, default=_DEFAULTS.crop_size, metavar="PIXELS",
+    parser.add_argument("--crop-size", type=int_range(32, 20_000), default=_DEFAULTS.crop_size, metavar="PIXELS",
                         help="side of a crop on the page, in the page's pixels; choose it so an ornament fills "
                              f"a tenth to a half of it (default {_DEFAULTS.crop_size}, for ~3000 x 2000 scans)")
-    parser.add_argument("--size", type=int, default=_DEFAULTS.image_size, metavar="PIXELS",
+    parser.add_argument("--size", type=int_range(32, 4096), default=_DEFAULTS.image_size, metavar="PIXELS",
                         help=f"side of the saved pictures, the detector's input (default {_DEFAULTS.image_size})")
-    parser.add_argument("--min-visible", type=float, default=_DEFAULTS.min_visible, metavar="SHARE",
+    parser.add_argument("--min-visible", type=finite_float, default=_DEFAULTS.min_visible, metavar="SHARE",
                         help="keep a box cut by the crop's edge when at least this share of it is inside "
                              f"(default {_DEFAULTS.min_visible})")
-    parser.add_argument("--val-fraction", type=float, default=_DEFAULTS.val_fraction, metavar="SHARE",
+    parser.add_argument("--val-fraction", type=finite_float, default=_DEFAULTS.val_fraction, metavar="SHARE",
                         help=f"share of the pages kept for validation (default {_DEFAULTS.val_fraction}; "
                              "at least one page when there are two or more)")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="use only these labels (default: all)")
-    parser.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="same seed, same crops and split (default 0)")
+    parser.add_argument("--seed", type=int_range(0, MAX_SEED), default=_DEFAULTS.seed, help="same seed, same crops and split (default 0)")
     parser.add_argument("--overwrite", action="store_true", help="replace a dataset already in the folder")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_prepare)
@@ -144,9 +147,9 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--loss", choices=LOSS_KINDS, default=_TRAIN.loss,
                         help="how box errors are measured: smooth_l1 on offsets (the original SSD) or an IoU loss "
                              f"on the boxes; diou gives the tightest boxes in the report (default {_TRAIN.loss})")
-    parser.add_argument("--alpha", type=float, default=_TRAIN.alpha,
+    parser.add_argument("--alpha", type=finite_float, default=_TRAIN.alpha,
                         help=f"weight of the box loss beside the class loss (default {_TRAIN.alpha:g})")
-    parser.add_argument("--lr", type=float, default=_TRAIN.learning_rate,
+    parser.add_argument("--lr", type=finite_float, default=_TRAIN.learning_rate,
                         help=f"starting learning rate of Adam (default {_TRAIN.learning_rate:g}); divided by 10 "
                              "when the loss stops dropping by 2%%")
     parser.add_argument("--backbone", choices=BACKBONES, default="vgg16",
@@ -161,7 +164,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-mirror", action="store_true",
                         help="do not mirror crops left-right while training (mirroring is on by default: a "
                              "mirrored ornament keeps its class)")
-    parser.add_argument("--workers", type=int, default=0, help="processes loading crops (default 0: none)")
+    parser.add_argument("--workers", type=int_range(0, 64), default=0, help="processes loading crops (default 0: none)")
     add_run_arguments(parser, _TRAIN.epochs, _TRAIN.batch_size, _TRAIN.seed, "MODEL.pt")
     parser.set_defaults(run=run_train)
 
@@ -174,12 +177,17 @@ def run_train(args: argparse.Namespace) -> int:
         return train_detector(args.dataset, output, config=config, backbone=args.backbone, priors=args.priors,
                               vgg_weights=args.vgg_weights, resume=args.resume, progress=progress, cancel=cancel)
 
-    return EXIT_INTERRUPTED if run_training(args, _saved_history, train) is None else 0
+    return EXIT_INTERRUPTED if run_training(args, _saved_history, train, _saved_total) is None else 0
 
 
 def _saved_history(checkpoint: Path) -> list[dict]:
     """The per-epoch records saved in a detector checkpoint."""
     return load_checkpoint(checkpoint).get("training", {}).get("history", [])
+
+
+def _saved_total(checkpoint: Path) -> int:
+    """The total of epochs a saved detector run was asked for."""
+    return int(load_checkpoint(checkpoint).get("train_config", {}).get("epochs", _TRAIN.epochs))
 
 
 # --- dea detect ----------------------------------------------------------------------------------
@@ -207,10 +215,10 @@ def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="page images (jpg, png, tif ...) or LabelMe files (their image is used), or folders "
                              "whose images are all used")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="folder for the results")
-    parser.add_argument("--threshold", type=float, default=SCORE_THRESHOLD,
+    parser.add_argument("--threshold", type=finite_float, default=SCORE_THRESHOLD,
                         help=f"lowest score kept, 0 to 1 (default {SCORE_THRESHOLD}); lower finds more, with "
                              "more false boxes")
-    parser.add_argument("--overlap", type=float, default=TILE_OVERLAP,
+    parser.add_argument("--overlap", type=finite_float, default=TILE_OVERLAP,
                         help=f"how much neighbouring squares overlap, as a share of their side (default "
                              f"{TILE_OVERLAP}); raise it if large ornaments are cut in two")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
@@ -242,7 +250,8 @@ def run_detect(args: argparse.Namespace) -> int:
     def expected(page: Path) -> list[Path]:
         return [_detections_path(page, args.output)]
 
-    return finish(run_batch(batch_job("detect", args.output, args), pages, expected, process, on_row=print_row))
+    return finish(run_batch(batch_job("detect", args.output, args, (args.model,)), pages, expected, process,
+                            on_row=print_row))
 
 
 def _detections_path(page: Path, out_dir: Path) -> Path:
@@ -274,12 +283,22 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pages", action="store_true",
                         help="with a dataset: score the split's whole pages instead of its crops")
     parser.add_argument("--json", type=Path, metavar="OUT.json", help="also save the numbers as JSON")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT.json if it exists")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_evaluate)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    plan = OutputPlan([args.model, *args.data], overwrite=args.overwrite)
+    if args.json is not None:
+        for path in args.data:
+            if path.is_dir():
+                plan.add_input(path / MANIFEST)
+            elif path.suffix.lower() == ".json":
+                with contextlib.suppress(DeaError):
+                    plan.add_input(page_image_path(path))
+        plan.add(args.json)
     detector = Detector.from_checkpoint(args.model, args.device)
     with ProgressBar("evaluating", enabled=not args.quiet) as bar:
         if len(args.data) == 1 and args.data[0].is_dir():
@@ -292,6 +311,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             report = evaluate_on_pages(detector, _label_files(args.data), progress=bar.update)
     print(report.table())
     if args.json is not None:
-        atomic_write_text(args.json, json.dumps(report.to_dict(), indent=1) + "\n")
+        with plan:
+            plan.stage(args.json, json.dumps(report.to_dict(), indent=1) + "\n")
+            plan.commit()
         print(f"wrote {args.json}")
     return 0

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, prepare_folder, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.option_types import finite_float
 from dea_core.cli.progress import ProgressBar
 from dea_core.matching.job import MatchOutputs, MatchReport, run_match_job
 from dea_core.matching.matcher import AUTO_RANGE, MatchOptions
 from dea_core.matching.poses import rotation_range, scale_steps
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD
+
+# Bounds on the search a command line may ask for: one angle per degree, and sizes finer than any
+# scan's ornaments differ by; more would run for days without finding more.
+MAX_ROTATIONS = 360
+MAX_SCALES = 100
 
 # Files the suite writes beside pages; a folder of pages may hold them, and they are not pages.
 DERIVED_JSON = (".matched.json", ".label_notes.json", ".detected.json", ".aligned.json", ".truth.json")
@@ -54,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     turn = parser.add_mutually_exclusive_group()
     turn.add_argument("--rotations", type=_angle_list, metavar="A,B,...",
                       help="angles to try, degrees counter-clockwise, e.g. 0,90,180,270 (default 0)")
-    turn.add_argument("--rotation-range", type=float, nargs="+", metavar=("MIN", "MAX"),
+    turn.add_argument("--rotation-range", type=finite_float, nargs="+", metavar=("MIN", "MAX"),
                       help="the original tool's rule: MIN alone is that one angle; MIN MAX every 5 degrees")
     parser.add_argument("--flip", action="store_true", help="also search mirrored and upside-down occurrences")
     parser.add_argument("--scales", type=_scale_spec, default=(1.0,), metavar="MIN:MAX:N",
@@ -78,6 +85,9 @@ def options_from_args(args: argparse.Namespace) -> MatchOptions:
     if args.rotation_range:
         if len(args.rotation_range) > 2:
             raise argparse.ArgumentTypeError("--rotation-range takes MIN or MIN MAX")
+        if len(args.rotation_range) == 2 and abs(args.rotation_range[1] - args.rotation_range[0]) / 5 >= MAX_ROTATIONS:
+            raise argparse.ArgumentTypeError(f"--rotation-range {args.rotation_range[0]:g} {args.rotation_range[1]:g}: "
+                                             f"more than {MAX_ROTATIONS} angles; a range of at most 360 degrees")
         rotations = rotation_range(args.rotation_range[0], (args.rotation_range[1:] or [None])[0])
     else:
         rotations = args.rotations or (0.0,)
@@ -150,17 +160,22 @@ def print_report(report: MatchReport) -> None:
 
 
 def _unit_interval(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from error
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
 
 
 def _angle_list(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(part) % 360.0 for part in text.split(",") if part.strip())
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of angles") from error
+    parts = [part for part in text.split(",") if part.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("give at least one angle, e.g. 0,90,180,270")
+    if len(parts) > MAX_ROTATIONS:
+        raise argparse.ArgumentTypeError(f"more than {MAX_ROTATIONS} angles in --rotations")
+    return tuple(finite_float(part) % 360.0 for part in parts)
 
 
 def _scale_spec(text: str) -> tuple[float, ...]:
@@ -169,12 +184,14 @@ def _scale_spec(text: str) -> tuple[float, ...]:
         if len(parts) == 1:
             values = (float(parts[0]),)
         elif len(parts) == 3:
+            if not 1 <= int(parts[2]) <= MAX_SCALES:
+                raise argparse.ArgumentTypeError(f"'{text}': N must be from 1 to {MAX_SCALES}")
             values = scale_steps(float(parts[0]), float(parts[1]), int(parts[2]))
         else:
             raise ValueError
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not SCALE or MIN:MAX:N (e.g. 0.8:1.25:5)") from error
-    if min(values) <= 0.05 or max(values) > 20:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not SCALE or MIN:MAX:N (e.g. 0.8:1.25:5)") from error
+    if not all(math.isfinite(value) for value in values) or min(values) <= 0.05 or max(values) > 20:
         raise argparse.ArgumentTypeError(f"scales in '{text}' must lie between 0.05 and 20")
     return values
 
@@ -185,7 +202,8 @@ def _neighbourhood(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number or 'page'") from error
-    if value <= 0:
-        raise argparse.ArgumentTypeError("the neighbourhood must be positive")
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a number or 'page'") from error
+    if not 0 < value < 1e7:
+        raise argparse.ArgumentTypeError("the neighbourhood must be a positive number of template heights or "
+                                         "pixels, or 'page'")
     return value

@@ -27,9 +27,11 @@ from typing import Any, Final, Self, TextIO
 
 from tqdm import tqdm
 
+from dea_core.cli.option_types import MAX_SEED, int_range
 from dea_core.detection.device import DEVICES
 from dea_core.detection.errors import DatasetError, TrainingCancelled
 from dea_core.errors import DeaError
+from dea_core.io.output_plan import OutputPlan
 from dea_core.training.distributed import Launch
 
 PROGRESS_KINDS: Final = ("bar", "json")
@@ -175,9 +177,11 @@ class Silent:
 
 
 def run_training(args: Any, read_history: Callable[[Path], History],
-                 train: Callable[[Path, Callable[[Any], None], Callable[[], bool]], Any]) -> Any | None:
+                 train: Callable[[Path, Callable[[Any], None], Callable[[], bool]], Any],
+                 read_total: Callable[[Path], int] | None = None) -> Any | None:
     """What `dea train-detector` and `dea train-dea` share: check the model file to write
-    (args.output or args.resume; args.overwrite), report progress as args.progress asks, turn the
+    (args.output or args.resume; args.overwrite), settle args.epochs (without --epochs: the default,
+    or with --resume the resumed run's total, which `read_total` reads), report progress as args.progress asks, turn the
     first Ctrl+C or SIGTERM into a clean stop, and call `train(output, progress, cancel)`.
 
     Returns train's result (with .checkpoint and .state.history), or None when the user stopped
@@ -186,6 +190,9 @@ def run_training(args: Any, read_history: Callable[[Path], History],
     output = args.output or args.resume
     reporter = _reporter(args, lambda: read_history(output))
     try:
+        if args.epochs is None:
+            resumed = args.resume is not None and read_total is not None
+            args.epochs = read_total(args.resume) if resumed else args.default_epochs
         _check_output(output, args)
         reporter.start(args.epochs, read_history(args.resume) if args.resume is not None else [])
         with StopRequest() as stop:
@@ -215,17 +222,23 @@ def _check_output(output: Path | None, args: Any) -> None:
         raise DatasetError("give the model file to write with -o MODEL.pt")
     if output.exists() and not args.overwrite and (args.resume is None or output.resolve() != args.resume.resolve()):
         raise DatasetError(f"{output}: already exists; choose another name, pass --overwrite, or --resume it")
+    from dea_core.detection.dataset import MANIFEST  # here: it imports torch, which `dea --help` need not
+
+    read = [getattr(args, name, None) for name in ("detector", "vgg_weights")] + [args.dataset / MANIFEST]
+    OutputPlan([path for path in read if path is not None], overwrite=True).add(output)
 
 
 def add_run_arguments(parser: Any, epochs: int, batch_size: int, seed: int, model_file: str) -> None:
     """The options every training command takes, with the same words: how long, how much at once,
     the seed, the device, the model file to resume or replace, and how progress is shown."""
-    parser.add_argument("--epochs", type=int, default=epochs,
-                        help=f"passes over the training crops (default {epochs}); with --resume, the new total")
-    parser.add_argument("--batch-size", type=int, default=batch_size,
+    parser.add_argument("--epochs", type=int_range(1, 1_000_000), metavar="N",
+                        help=f"passes over the training crops (default {epochs}); with --resume, the new total "
+                             "(default: the resumed run's own)")
+    parser.set_defaults(default_epochs=epochs)
+    parser.add_argument("--batch-size", type=int_range(1, 100_000), default=batch_size,
                         help=f"crops per step, over all processes under torchrun (default {batch_size}; lower it "
                              "if memory runs out)")
-    parser.add_argument("--seed", type=int, default=seed, help=f"same seed, same run (default {seed})")
+    parser.add_argument("--seed", type=int_range(0, MAX_SEED), default=seed, help=f"same seed, same run (default {seed})")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to train (default auto)")
     parser.add_argument("--resume", type=Path, metavar=model_file, help="continue training this model file")
     parser.add_argument("--overwrite", action="store_true", help=f"replace {model_file} if it exists")

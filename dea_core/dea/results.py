@@ -20,7 +20,9 @@ import numpy as np
 from dea_core.anomaly.heatmaps import overlay_heatmap
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
 from dea_core.dea.scoring import ScoredImage
-from dea_core.io import LabelFile, Shape, atomic_write_bytes, encode_png, new_label_file, save_label_file
+from dea_core.io import LabelFile, Shape, encode_png, new_label_file
+from dea_core.io.labelme_json import label_file_text
+from dea_core.io.output_plan import OutputPlan
 
 SUFFIXES: Final = {"json": ".scored.json", "heatmap": ".heatmap.png", "ssim": ".ssim-heatmap.png",
                    "overlay": ".overlay.png"}
@@ -47,19 +49,23 @@ def output_paths(out_dir: Path, stem: str, save_map: bool = False) -> dict[str, 
 
 def write_scored(scored: ScoredImage, image: np.ndarray, image_path: Path, out_dir: Path,
                  save_map: bool = False) -> dict[str, Path]:
-    """Write the LabelMe file, both heatmaps and the overlay of one picture (each atomically) in `out_dir`,
-    created if needed; with `save_map`, also the anomaly map as float32 (H, W) `.npy`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write the LabelMe file, both heatmaps and the overlay of one picture in `out_dir` (created if
+    needed), and with `save_map` the anomaly map as float32 (H, W) `.npy`, all together or none
+    (dea_core.io.output_plan); the picture itself is never replaced."""
     paths = output_paths(out_dir, image_path.stem, save_map)
-    atomic_write_bytes(paths["heatmap"], encode_png(_grey8(scored.heatmap)))
-    atomic_write_bytes(paths["ssim"], encode_png(_grey8(scored.ssim_heatmap)))
-    atomic_write_bytes(paths["overlay"], encode_png(overlay_heatmap(image, scored.heatmap)))
-    if save_map:
-        buffer = io.BytesIO()
-        np.save(buffer, np.asarray(scored.heatmap, np.float32), allow_pickle=False)
-        atomic_write_bytes(paths["map"], buffer.getvalue())
-    save_label_file(scored_label_file(scored, image_path.resolve(), image.shape[1], image.shape[0]), paths["json"],
-                    overwrite=True)
+    label_file = scored_label_file(scored, image_path.resolve(), image.shape[1], image.shape[0])
+    with OutputPlan([image_path], overwrite=True) as plan:
+        for path in paths.values():
+            plan.add(path, within=out_dir)
+        plan.stage(paths["heatmap"], encode_png(_grey8(scored.heatmap)))
+        plan.stage(paths["ssim"], encode_png(_grey8(scored.ssim_heatmap)))
+        plan.stage(paths["overlay"], encode_png(overlay_heatmap(image, scored.heatmap)))
+        if save_map:
+            buffer = io.BytesIO()
+            np.save(buffer, np.asarray(scored.heatmap, np.float32), allow_pickle=False)
+            plan.stage(paths["map"], buffer.getvalue())
+        plan.stage(paths["json"], label_file_text(label_file, paths["json"]))
+        plan.commit()
     return paths
 
 

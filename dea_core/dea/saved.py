@@ -10,6 +10,7 @@ import os
 from typing import Any, Final
 
 from dea_core.dea.model import DEA, DEAConfig
+from dea_core.detection.checkpoint import first_line
 from dea_core.detection.errors import CheckpointError
 from dea_core.detection.model import SSD, ModelConfig
 
@@ -22,5 +23,5 @@ def dea_from_record(record: dict[str, Any], path: str | os.PathLike[str]) -> DEA
         model = DEA(SSD(ModelConfig.from_dict(record["model_config"])), DEAConfig.from_dict(record["dea_config"]))
         model.load_state_dict(record["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: its settings do not describe a DEA of this suite ({error})") from error
+        raise CheckpointError(f"{path}: its settings do not describe a DEA of this suite ({first_line(error)})") from error
     return model

@@ -35,14 +35,14 @@ from dea_core.dea.model import DEA, DEAConfig
 from dea_core.dea.redraw_training import calibrate_leave_one_out, fit_redraw, genuine_layouts
 from dea_core.dea.saved import CHECKPOINT_KIND, dea_from_record
 from dea_core.dea.vignettes import anomaly_scores, redraw, vignette_targets
-from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint, to_cpu
+from dea_core.detection.checkpoint import first_line, load_checkpoint, save_checkpoint, to_cpu
 from dea_core.detection.dataset import CropDataset, PreparedDataset, collate, load_dataset
 from dea_core.detection.device import resolve_device
 from dea_core.detection.errors import CheckpointError, DetectionOptionsError
 from dea_core.detection.losses import multibox_loss
 from dea_core.detection.model import INPUT_SIZE, SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
-from dea_core.detection.training import data_settings
+from dea_core.detection.training import check_new_total, data_settings
 from dea_core.training.distributed import Distributed, distributed
 from dea_core.training.loop import EpochTrainer
 from dea_core.training.progress import TrainProgress
@@ -142,7 +142,8 @@ def _detector_from(record: dict[str, Any], path: str | os.PathLike[str]) -> SSD:
         detector = SSD(ModelConfig.from_dict(record["model_config"]))
         detector.load_state_dict(record["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: its settings do not describe a detector of this suite ({error})") from error
+        raise CheckpointError(f"{path}: its settings do not describe a detector of this suite "
+                              f"({first_line(error)})") from error
     return detector
 
 
@@ -151,7 +152,8 @@ def _resumed(path: str | os.PathLike[str], config: DEATrainConfig):
     if "training" not in record or "optimizer" not in record:
         raise CheckpointError(f"{path}: holds weights only, no training state to resume from")
     saved = DEATrainConfig(**record["train_config"])
-    config = replace(saved, epochs=max(config.epochs, saved.epochs), device=config.device)
+    config = replace(saved, epochs=config.epochs, device=config.device)
+    check_new_total(path, config.epochs, int(record["training"].get("epoch", 0)))
     detector_record = {"model_config": record["model_config"], "data": record["data"],
                        "train_config": record.get("detector_train_config") or {}}
     return (dea_from_record(record, path), detector_record, config, DEATrainState(**record["training"]),

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import pickle
+import struct
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ import torch
 
 from dea_core.detection.errors import CheckpointError
 from dea_core.io import atomic_write_bytes
+from dea_core.io.reading import check_regular_file
 
 FORMAT: Final = "dea-ssd-checkpoint"
 FORMAT_VERSION: Final = 1
@@ -34,6 +36,11 @@ _DEA_SETTINGS: Final = ("dea_config", "calibration")
 _KINDS: Final = {FORMAT: ("detector", "dea train-detector"), "dea-autoencoder-checkpoint": ("DEA", "dea train-dea")}
 # What every checkpoint holds besides `format`, `version` and `digest`.
 _REQUIRED: Final = ("model_config", "data", "model")
+# What torch.load raises on a file that is not a PyTorch archive (a text file, an empty or cut file).
+LOAD_ERRORS: Final = (RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, IndexError,
+                      AttributeError, TypeError, UnicodeDecodeError, struct.error)
+# Crop and picture sides a checkpoint may give: the detector's are 300 px and a few thousand.
+_MAX_SIDE: Final = 100_000
 
 
 def save_checkpoint(path: str | os.PathLike[str], contents: Mapping[str, Any], kind: str = FORMAT) -> Path:
@@ -52,16 +59,15 @@ def load_checkpoint(path: str | os.PathLike[str], kind: str = FORMAT) -> dict[st
     """Read and check a checkpoint of `kind` on the CPU; CheckpointError says why a file is refused."""
     path = Path(path)
     what, command = _KINDS[kind]
-    if not path.is_file():
-        raise CheckpointError(f"{path}: model file not found")
+    check_regular_file(path, "model file", CheckpointError)
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise CheckpointError(
             f"{path}: refused: it holds Python objects other than weights and settings, which could run "
             f"code when loaded; it is not a {what} checkpoint written by this suite") from error
-    except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError) as error:
-        raise CheckpointError(f"{path}: damaged or not a PyTorch file ({str(error).splitlines()[0]})") from error
+    except LOAD_ERRORS as error:
+        raise CheckpointError(f"{path}: damaged or not a PyTorch file ({first_line(error)})") from error
     if not isinstance(record, dict) or record.get("format") != kind:
         raise CheckpointError(f"{path}: not a {what} checkpoint of this suite (a plain state_dict, another "
                               f"program's model, or another kind of model file); train one with `{command}`")
@@ -71,10 +77,36 @@ def load_checkpoint(path: str | os.PathLike[str], kind: str = FORMAT) -> dict[st
     missing = [key for key in (*_REQUIRED, "digest") if key not in record]
     if missing:
         raise CheckpointError(f"{path}: incomplete checkpoint (no {', '.join(missing)})")
+    _check_layout(record, path)
     if record["digest"] != _digest(record):
         raise CheckpointError(f"{path}: refused: its weights or settings were changed after it was saved "
                               "(digest mismatch); use the original file")
     return record
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (PyTorch's run to many), or its type when it has none."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _check_layout(record: Mapping[str, Any], path: Path) -> None:
+    """Refuse a forged or edited record before anything reads it: types, and sides that make sense."""
+    model = record["model"]
+    if not isinstance(model, dict) or not model:
+        raise CheckpointError(f"{path}: its 'model' is not a state_dict of weights; the file was not written by "
+                              "this suite")
+    for name, tensor in model.items():
+        if not isinstance(name, str) or not isinstance(tensor, torch.Tensor):
+            raise CheckpointError(f"{path}: model entry {name!r} is not a tensor; the file was not written by "
+                                  "this suite")
+    for key in ("model_config", "data"):
+        if not isinstance(record[key], dict):
+            raise CheckpointError(f"{path}: its '{key}' is not a table of settings")
+    for key in ("crop_size", "image_size"):
+        side = record["data"].get(key)
+        if side is not None and (type(side) is not int or not 1 <= side <= _MAX_SIDE):
+            raise CheckpointError(f"{path}: its {key} {side!r} is not a side in pixels (1 to {_MAX_SIDE})")
 
 
 def _digest(record: Mapping[str, Any]) -> str:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final
 
 import cv2
@@ -42,11 +43,14 @@ from dea_core.io import (
     read_image,
 )
 from dea_core.io.label_notes import split_label_note
+from dea_core.io.reading import read_json
 
 MANIFEST: Final = "dataset.json"
 FORMAT: Final = "dea-detection-dataset"
 FORMAT_VERSION: Final = 1
 SPLITS: Final = ("train", "val")
+# Crops are a few hundred pixels wide: a box coordinate beyond this is damage, not data.
+_MAX_CROP_SIDE: Final = 100_000.0
 # Shapes that outline an ornament: their points' bounds are its box.
 BOX_SHAPES: Final = ("rectangle", "polygon", "oriented_rectangle", "mask")
 # Keys under which a shape may carry the ornament's pose: AutoLabelme's match record, or "pose".
@@ -252,19 +256,60 @@ def load_dataset(root: str | os.PathLike[str]) -> PreparedDataset:
     path = root / MANIFEST
     if not path.is_file():
         raise DatasetError(f"{root}: no {MANIFEST}; prepare the dataset first with `dea prepare`")
+    raw = read_json(path, "dataset file", DatasetError)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if raw.get("format") != FORMAT:
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise DatasetError(f"{path}: not a detection dataset written by `dea prepare`")
         if raw.get("version") != FORMAT_VERSION:
             raise DatasetError(f"{path}: dataset format {raw.get('version')} is not {FORMAT_VERSION}; prepare it again")
-        crops = {name: [Crop(c["file"], c["page"], tuple(c["origin"]), c["boxes"], c["labels"], c["poses"])
-                        for c in raw["crops"][name]] for name in SPLITS}
-        return PreparedDataset(root, list(raw["classes"]), PrepareOptions(**raw["options"]), raw["pages"], crops)
-    except (ValueError, KeyError, TypeError) as error:
+        classes = raw["classes"]
+        if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+            raise DatasetError(f"{path}: 'classes' must list the label names, got {_short(classes)}")
+        crops = {name: [_crop(c, path, index) for index, c in enumerate(raw["crops"][name])] for name in SPLITS}
+        unknown = sorted({label for split in crops.values() for crop in split for label in crop.labels} - set(classes))
+        if unknown:
+            raise DatasetError(f"{path}: crops carry labels {', '.join(unknown)} that are not among its classes")
+        return PreparedDataset(root, list(classes), PrepareOptions(**raw["options"]), raw["pages"], crops)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         if isinstance(error, DeaError):
             raise
-        raise DatasetError(f"{path}: damaged dataset file ({error})") from error
+        raise DatasetError(f"{path}: damaged dataset file ({type(error).__name__}: {_short(error)})") from error
+
+
+def _crop(raw: dict[str, Any], path: Path, index: int) -> Crop:
+    """One crop's record, checked: a picture inside the dataset folder, finite boxes inside the crop."""
+    where = f"{path}: crop {index}"
+    file = raw["file"]
+    if not isinstance(file, str) or PurePosixPath(file).is_absolute() or ".." in PurePosixPath(file).parts \
+            or PureWindowsPath(file).drive:
+        raise DatasetError(f"{where}: its file {_short(file)} is not a picture inside the dataset folder")
+    boxes, labels = raw["boxes"], raw["labels"]
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise DatasetError(f"{where}: 'labels' must be a list of label names")
+    if not isinstance(boxes, list) or len(boxes) != len(labels):
+        raise DatasetError(f"{where}: {_count(boxes)} boxes but {len(labels)} labels; prepare the dataset again")
+    for box in boxes:
+        if not _is_box(box, _MAX_CROP_SIDE):
+            raise DatasetError(f"{where}: box {_short(box)} is not [x0, y0, x1, y1] with finite pixel "
+                               "coordinates, x0 < x1 and y0 < y1; prepare the dataset again")
+    return Crop(file, raw["page"], tuple(raw["origin"]), boxes, labels, raw["poses"])
+
+
+def _is_box(box: Any, side: float) -> bool:
+    if not isinstance(box, list) or len(box) != 4:
+        return False
+    if not all(type(v) in (int, float) and math.isfinite(v) and -side <= v <= side for v in box):
+        return False
+    return box[0] < box[2] and box[1] < box[3]
+
+
+def _count(value: Any) -> str:
+    return str(len(value)) if isinstance(value, list) else "no list of"
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, BaseException) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class CropDataset(torch.utils.data.Dataset):

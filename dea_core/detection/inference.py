@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from dea_core.detection.boxes import decode, pairwise_iou
-from dea_core.detection.checkpoint import load_checkpoint
+from dea_core.detection.checkpoint import first_line, load_checkpoint
 from dea_core.detection.device import resolve_device
 from dea_core.detection.errors import CheckpointError, DetectionCancelled
 from dea_core.detection.model import SSD, ModelConfig
@@ -85,8 +85,9 @@ class Detector:
             model.load_state_dict(record["model"])
             data = record["data"]
             return cls(model, int(data["crop_size"]), int(data["image_size"]), resolve_device(device))
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise CheckpointError(f"{path}: its settings do not describe a network of this suite ({error})") from error
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+            raise CheckpointError(f"{path}: its settings do not describe a network of this suite "
+                                  f"({first_line(error)})") from error
 
     @torch.no_grad()
     def detect_pictures(self, pictures: list[np.ndarray], score_threshold: float = SCORE_THRESHOLD,
@@ -102,7 +103,7 @@ class Detector:
                                                                              score_threshold)):
                 height, width = picture.shape[:2]
                 scale = torch.tensor([width, height, width, height], dtype=torch.float32, device=boxes.device)
-                found.append(self._detections(boxes * scale, scores, classes))
+                found.append(self._detections(clip_boxes(boxes * scale, width, height), scores, classes))
         return found
 
     def detect_page(self, page: np.ndarray, score_threshold: float = SCORE_THRESHOLD,
@@ -127,7 +128,8 @@ class Detector:
                     cut.append(_touches_inner_edge(box, (x, y), size, page.shape[1], page.shape[0]))
             if progress is not None:
                 progress(min(start + batch_size, len(origins)), len(origins))
-        return merge_tiles(np.asarray(boxes).reshape(-1, 4), np.asarray(scores), labels, np.asarray(cut, bool))
+        merged = merge_tiles(np.asarray(boxes).reshape(-1, 4), np.asarray(scores), labels, np.asarray(cut, bool))
+        return _inside_page(merged, page.shape[1], page.shape[0])
 
     def _resized(self, picture: np.ndarray) -> np.ndarray:
         if picture.shape[:2] == (self.image_size, self.image_size):
@@ -137,6 +139,22 @@ class Detector:
     def _detections(self, boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor) -> list[Detection]:
         return [Detection(self.config.classes[c - 1], round(s, 5), tuple(round(v, 2) for v in b))
                 for b, s, c in zip(boxes.tolist(), scores.tolist(), classes.tolist())]
+
+
+def clip_boxes(boxes: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """(N, 4) x0, y0, x1, y1 boxes cut to a width x height picture: no box reaches outside it."""
+    limits = torch.tensor([width, height, width, height], dtype=boxes.dtype, device=boxes.device)
+    return torch.minimum(boxes.clamp(min=0), limits)
+
+
+def _inside_page(found: list[Detection], width: int, height: int) -> list[Detection]:
+    """Detections cut to the page (tiles of a small page are padded with paper); none left empty."""
+    kept = []
+    for detection in found:
+        x0, y0, x1, y1 = (float(v) for v in np.clip(detection.box, 0, [width, height, width, height]))
+        if x1 - x0 >= 1 and y1 - y0 >= 1:
+            kept.append(Detection(detection.label, detection.score, (x0, y0, x1, y1)))
+    return kept
 
 
 def tile_origins(width: int, height: int, size: int, overlap: float = TILE_OVERLAP) -> list[tuple[int, int]]:

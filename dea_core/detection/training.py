@@ -133,10 +133,19 @@ def _resumed(path: str | os.PathLike[str], dataset: PreparedDataset, config: Tra
         raise CheckpointError(f"{path}: trained on classes {', '.join(model_config.classes)}, but the dataset "
                               f"has {', '.join(dataset.classes)}; resume on the same dataset")
     saved = TrainConfig(**record["train_config"])
-    config = replace(saved, epochs=max(config.epochs, saved.epochs), device=config.device, workers=config.workers)
+    config = replace(saved, epochs=config.epochs, device=config.device, workers=config.workers)
+    state = TrainState(**record["training"])
+    check_new_total(path, config.epochs, state.epoch)
     model = SSD(model_config)
     model.load_state_dict(record["model"])
-    return model, model_config, config, TrainState(**record["training"]), record["optimizer"]
+    return model, model_config, config, state, record["optimizer"]
+
+
+def check_new_total(path: str | os.PathLike[str], epochs: int, done: int) -> None:
+    """Refuse a resumed run whose new total of epochs (`--epochs`) is below the epochs already done."""
+    if epochs < done:
+        raise DetectionOptionsError(f"{path}: --epochs {epochs} is fewer than the {done} epochs already trained; "
+                                    f"give the new total, at least {done} (or leave --epochs out to finish the run)")
 
 
 class _Trainer(EpochTrainer):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from pathlib import Path
 
 import torch
 
+from dea_core.detection.checkpoint import LOAD_ERRORS, first_line
 from dea_core.detection.errors import DetectionOptionsError
 from dea_core.detection.model import SSD, VGGBackbone
+from dea_core.io.reading import check_regular_file
 
 
 def load_vgg16_weights(model: SSD, path: str | os.PathLike[str]) -> int:
@@ -40,13 +41,17 @@ def load_vgg16_weights(model: SSD, path: str | os.PathLike[str]) -> int:
 
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    if not path.is_file():
-        raise DetectionOptionsError(f"{path}: VGG-16 weights file not found")
+    check_regular_file(path, "VGG-16 weights file", DetectionOptionsError)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as error:
+    except pickle.UnpicklingError as error:
+        # PyTorch's own message suggests loading with weights_only=False: that would run any code the
+        # file holds, so it is not repeated.
         raise DetectionOptionsError(
-            f"{path}: not a plain PyTorch state_dict (refused to load: {str(error).splitlines()[0]})") from error
+            f"{path}: refused: it holds Python objects besides tensors (a whole pickled model?), which could "
+            "run code when loaded; give a plain state_dict saved with torch.save(model.state_dict(), FILE)") from error
+    except LOAD_ERRORS as error:
+        raise DetectionOptionsError(f"{path}: damaged or not a PyTorch file ({first_line(error)})") from error
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DetectionOptionsError(f"{path}: holds no state_dict of tensors")
     return state

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from dea_core.errors import ImageLoadError
+from dea_core.io.reading import check_regular_file
 
 # 200 Mpx: a 600 dpi scan of a large folio (about 12000 x 16000 px) passes; a header that claims
 # 30000 x 30000 px (a decompression bomb or a damaged file) does not.
@@ -82,10 +83,7 @@ def encode_png(image: np.ndarray) -> bytes:
 
 
 def _check_is_file(path: Path) -> None:
-    if path.is_dir():
-        raise ImageLoadError(f"{path}: is a folder, not an image file")
-    if not path.exists():
-        raise ImageLoadError(f"{path}: file not found")
+    check_regular_file(path, "image file", ImageLoadError)
 
 
 def _with_image(source_file: Path | BinaryIO, source: str, read: Callable[[Image.Image], _T]) -> _T:

@@ -15,6 +15,7 @@ from typing import Any
 from dea_core.errors import LabelFileError
 from dea_core.io.atomic import atomic_write_text
 from dea_core.io.labelme_json import LabelFile
+from dea_core.io.reading import read_json
 
 
 def split_label_note(text: str) -> tuple[str, str | None]:
@@ -48,21 +49,19 @@ def write_label_notes(
 ) -> Path:
     """Write the label-to-note JSON atomically (UTF-8, indent 2) and return its path."""
     path = Path(path)
-    atomic_write_text(path, json.dumps(notes, ensure_ascii=False, indent=2) + "\n", overwrite=overwrite)
+    atomic_write_text(path, label_notes_text(notes), overwrite=overwrite)
     return path
+
+
+def label_notes_text(notes: dict[str, str]) -> str:
+    """The label-to-note JSON as written (UTF-8 text, indent 2)."""
+    return json.dumps(notes, ensure_ascii=False, indent=2) + "\n"
 
 
 def read_label_notes(path: str | os.PathLike[str]) -> dict[str, str]:
     """Read a label-to-note JSON written by write_label_notes (or by the original AutoLabelme)."""
     path = Path(path)
-    try:
-        data: Any = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError as error:
-        raise LabelFileError(f"{path}: file not found") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise LabelFileError(f"{path}: cannot be read ({error})") from error
-    except json.JSONDecodeError as error:
-        raise LabelFileError(f"{path}: is not valid JSON ({error.msg} at line {error.lineno})") from error
+    data: Any = read_json(path, "label-to-note file", LabelFileError)
     if not isinstance(data, dict) or not all(isinstance(note, str) for note in data.values()):
         raise LabelFileError(f'{path}: is not a label-to-note file (expected {{"label": "note", ...}})')
     return data

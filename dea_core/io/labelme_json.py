@@ -22,22 +22,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import copy
 import dataclasses
+import gc
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
+from PIL import Image
 
 from dea_core.errors import ImageLoadError, LabelFileError
 from dea_core.io.atomic import atomic_write_text
 from dea_core.io.images import decode_image_bytes, image_size_from_bytes, read_image
+from dea_core.io.reading import check_regular_file, read_json
 
 # The `version` we write in new files. Not the installed labelme's: dea_core never imports labelme
 # (slow, pulls Qt). LabelMe 5.x warns on a file of another major version and LabelMe 6 does not
@@ -59,6 +63,11 @@ MIN_POINTS: Final[Mapping[str, int]] = MappingProxyType(
 )
 LEGACY_SHAPE_TYPE: Final = "polygon"
 IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
+# A page holds tens of boxes, a crowded one a few thousand; loading is linear (about 30 µs a shape),
+# and a file claiming more is refused rather than left to fill the memory.
+MAX_SHAPES: Final = 100_000
+# Points lie on the picture, give or take LabelMe's dragging past its edge; no scan is 10^7 px wide.
+MAX_COORDINATE: Final = 10_000_000.0
 
 # Known keys in LabelMe's own order, what is written even when the input lacked it (LabelMe 6's
 # loader requires these), and the value that stands for "absent" for the others.
@@ -175,6 +184,10 @@ def load_label_image(label_file: LabelFile) -> np.ndarray:
     image_file = label_file.image_file()
     if not image_file.exists():
         raise LabelFileError(f"{source}: imagePath '{label_file.image_path}' not found next to the JSON")
+    check_regular_file(image_file, "image file", ImageLoadError)  # a FIFO or /dev/zero is never opened
+    if image_file.suffix.lower() not in Image.registered_extensions():
+        raise LabelFileError(f"{source}: imagePath '{label_file.image_path}' does not name a picture "
+                             "(no picture file extension such as .jpg, .png or .tif)")
     image = read_image(image_file)
     _check_declared_size(label_file, image.shape[1], image.shape[0], f"'{label_file.image_path}'", source)
     return image
@@ -189,12 +202,18 @@ def save_label_file(label_file: LabelFile, path: str | os.PathLike[str], *, over
     """
     path = Path(path)
     _refuse_to_overwrite(label_file, path, overwrite)
+    atomic_write_text(path, label_file_text(label_file, path), overwrite=overwrite)
+    return path
+
+
+def label_file_text(label_file: LabelFile, path: str | os.PathLike[str]) -> str:
+    """The JSON text `save_label_file` would write at `path` (imagePath relative to it), checked."""
+    path = Path(path)
     rebased = _rebased(label_file, path)
     data = label_file_to_dict(rebased)
     label_file_from_dict(data, str(path))  # never write a file we could not read back
     _check_embedded_size(rebased, str(path))
-    atomic_write_text(path, _json_text(data, path), overwrite=overwrite)
-    return path
+    return _json_text(data, path)
 
 
 def label_file_to_dict(label_file: LabelFile) -> dict[str, Any]:
@@ -225,7 +244,11 @@ def label_file_from_dict(data: Any, source: str) -> LabelFile:
         "imageHeight": _optional_size(data.get("imageHeight"), "imageHeight", source),
         "imageWidth": _optional_size(data.get("imageWidth"), "imageWidth", source),
     }
-    shapes = [_shape_from_dict(raw, f"{source}: shape {index}") for index, raw in enumerate(data["shapes"])]
+    if len(data["shapes"]) > MAX_SHAPES:
+        raise LabelFileError(f"{source}: {len(data['shapes'])} shapes, more than the {MAX_SHAPES} a page may hold; "
+                             "split it, or it is not a real annotation")
+    with _collector_paused():
+        shapes = [_shape_from_dict(raw, f"{source}: shape {index}") for index, raw in enumerate(data["shapes"])]
     return LabelFile(
         shapes=shapes,
         image_path=fields["imagePath"],
@@ -237,6 +260,19 @@ def label_file_from_dict(data: Any, source: str) -> LabelFile:
         extra=_extra(data, _FILE_KEYS),
         _origin=_origin_of(data, fields),
     )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while many shapes are built: they hold no cycles, and its
+    passes over a growing heap would make loading a crowded page slower than linear."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _shape_from_dict(raw: Any, where: str) -> Shape:
@@ -303,31 +339,30 @@ def _layout(
 
 
 def _origin_of(raw: dict[str, Any], fields: dict[str, Any]) -> _Origin:
-    values = {key: (raw[key], value) for key, value in fields.items() if key in raw}
-    return _Origin(tuple(raw), copy.deepcopy(values))
+    # Copies: an edit in place of a shape's points must be seen as a change.
+    values = {key: (_json_copy(raw[key]), _json_copy(value)) for key, value in fields.items() if key in raw}
+    return _Origin(tuple(raw), values)
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, numbers, text), much faster than copy.deepcopy."""
+    kind = type(value)
+    if kind is list:
+        return [_json_copy(item) for item in value]
+    if kind is dict:
+        return {key: _json_copy(item) for key, item in value.items()}
+    return copy.deepcopy(value) if kind not in _JSON_ATOMS else value
+
+
+_JSON_ATOMS: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _extra(raw: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
-    return {key: copy.deepcopy(value) for key, value in raw.items() if key not in known}
+    return {key: _json_copy(value) for key, value in raw.items() if key not in known}
 
 
 def _read_json(path: Path) -> Any:
-    if path.is_dir():
-        raise LabelFileError(f"{path}: is a folder, not a LabelMe JSON file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as error:
-        raise LabelFileError(f"{path}: file not found") from error
-    except UnicodeDecodeError as error:
-        raise LabelFileError(f"{path}: is not UTF-8 text, so not a LabelMe JSON file") from error
-    except OSError as error:
-        raise LabelFileError(f"{path}: cannot be read ({error.strerror or error})") from error
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise LabelFileError(
-            f"{path}: is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-        ) from error
+    return read_json(path, "LabelMe JSON file", LabelFileError)
 
 
 def _check_looks_like_labelme(data: Any, source: str) -> None:
@@ -386,7 +421,7 @@ def _optional_str(value: Any, key: str, where: str) -> str | None:
 def _file_flags(value: Any, source: str) -> dict[str, Any]:
     if value is not None and not isinstance(value, dict):
         raise LabelFileError(f"{source}: 'flags' must be an object, got {value!r}")
-    return copy.deepcopy(value) if value else {}
+    return _json_copy(value) if value else {}
 
 
 def _shape_flags(value: Any, where: str) -> dict[str, bool]:
@@ -417,12 +452,23 @@ def _points(value: Any, shape_type: str, where: str) -> list[list[float]]:
 
 def _point(value: Any, where: str) -> list[float]:
     if not isinstance(value, list) or len(value) != 2 or not all(_is_coordinate(xy) for xy in value):
-        raise LabelFileError(f"{where}: point {value!r} is not [x, y] with two finite numbers")
+        raise LabelFileError(f"{where}: point {_short(value)} is not [x, y] with two finite numbers within "
+                             f"±{MAX_COORDINATE:.0e}")
     return [float(value[0]), float(value[1])]
 
 
 def _is_coordinate(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number within MAX_COORDINATE (an integer of 400 digits is not: float() overflows)."""
+    kind = type(value)
+    if kind is int:
+        return -MAX_COORDINATE <= value <= MAX_COORDINATE
+    return kind is float and math.isfinite(value) and -MAX_COORDINATE <= value <= MAX_COORDINATE
+
+
+def _short(value: Any) -> str:
+    """repr of a value, cut to one readable line (a point may hold a number of thousands of digits)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _group_id(value: Any, where: str) -> int | None:
@@ -474,9 +520,9 @@ def _refuse_to_overwrite(label_file: LabelFile, path: Path, overwrite: bool) -> 
         return
     if label_file.path is not None and label_file.path.exists() and os.path.samefile(label_file.path, path):
         raise LabelFileError(
-            f"{path}: is the file this annotation was loaded from; choose another name or pass overwrite=True"
+            f"{path}: is the file this annotation was loaded from; choose another name or pass --overwrite"
         )
-    raise LabelFileError(f"{path}: already exists; choose another name or pass overwrite=True")
+    raise LabelFileError(f"{path}: already exists; choose another name or pass --overwrite")
 
 
 def _rebased(label_file: LabelFile, path: Path) -> LabelFile:

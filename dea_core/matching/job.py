@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 from dea_core.errors import DeaError, MatchOptionsError
-from dea_core.io.atomic import atomic_write_bytes
-from dea_core.io.label_notes import apply_label_notes, write_label_notes
-from dea_core.io.labelme_json import LabelFile, load_label_file, load_label_image, save_label_file
+from dea_core.io.label_notes import apply_label_notes, label_notes_text
+from dea_core.io.labelme_json import LabelFile, label_file_text, load_label_file, load_label_image
+from dea_core.io.output_plan import OutputPlan
 from dea_core.matching.crops import crop_in_template_pose
 from dea_core.matching.labelme_shapes import template_boxes, with_matches
 from dea_core.matching.matcher import CancelCheck, MatchOptions, PageMatcher, ProgressCallback
@@ -33,6 +33,7 @@ class MatchOutputs:
     polygon: bool = False
     crops_dir: Path | None = None
     overview_path: Path | None = None
+    out_dir: Path | None = None  # a folder holding the outputs, made if missing (None: their folders must exist)
 
 
 @dataclass(frozen=True)
@@ -59,29 +60,59 @@ def match_page(label_file: LabelFile, image: np.ndarray, options: MatchOptions, 
         raise MatchOptionsError(f"{source}: no template box for label(s) {', '.join(missing)}")
     if not boxes:
         raise MatchOptionsError(f"{source}: no rectangle to use as a template; draw one box per ornament type")
-    return PageMatcher(image).match_all(boxes, options, progress=progress, cancel=cancel)
+    height, width = image.shape[:2]
+    for label, label_boxes in boxes.items():
+        for x0, y0, x1, y1 in label_boxes:
+            inside = max(0.0, min(x1, width) - max(x0, 0.0)) * max(0.0, min(y1, height) - max(y0, 0.0))
+            if inside < 0.5 * (x1 - x0) * (y1 - y0):
+                raise MatchOptionsError(f"{source}: the template box of {label!r} ({x0:g}, {y0:g})-({x1:g}, {y1:g}) "
+                                        f"lies mostly outside the {width} x {height} page; draw it around the ornament")
+    try:
+        return PageMatcher(image).match_all(boxes, options, progress=progress, cancel=cancel)
+    except MatchOptionsError as error:
+        if str(error).startswith(str(source)):
+            raise
+        raise MatchOptionsError(f"{source}: {error}") from error
 
 
 def run_match_job(json_path: Path, outputs: MatchOutputs, options: MatchOptions, labels: list[str] | None = None,
                   *, progress: ProgressCallback | None = None,
                   cancel: CancelCheck | None = None) -> MatchReport:
-    """Read a LabelMe page, match its templates, and write the matched LabelMe JSON and extras."""
-    _check_destination(json_path, outputs)
-    label_file = load_label_file(json_path)
-    image = load_label_image(label_file)
-    notes = apply_label_notes(label_file)
-    results = match_page(label_file, image, options, labels, progress=progress, cancel=cancel)
-    matched = with_matches(label_file, results, notes=notes, polygon=outputs.polygon)
-    chosen = [m for r in results.values() for m in r.above()]
-    written = _write_outputs(matched, image, chosen, notes, outputs)
-    crops = save_crops(image, chosen, outputs.crops_dir, Path(outputs.json_path).stem) if outputs.crops_dir else []
-    return MatchReport(results, notes, tuple(written), tuple(crops))
+    """Read a LabelMe page, match its templates, and write the matched LabelMe JSON and extras.
+
+    Every output is checked before the matching starts and all are committed together at the end
+    (dea_core.io.output_plan): on any error nothing is written.
+    """
+    with OutputPlan([json_path], overwrite=outputs.overwrite) as plan:
+        label_file = load_label_file(json_path)
+        if label_file.image_data is None:
+            plan.add_input(label_file.image_file())
+        notes = apply_label_notes(label_file)
+        _declare_outputs(plan, outputs, bool(notes))
+        image = load_label_image(label_file)
+        results = match_page(label_file, image, options, labels, progress=progress, cancel=cancel)
+        matched = with_matches(label_file, results, notes=notes, polygon=outputs.polygon)
+        chosen = [m for r in results.values() for m in r.above()]
+        plan.stage(outputs.json_path, label_file_text(matched, outputs.json_path))
+        if notes:
+            plan.stage(notes_path(outputs.json_path), label_notes_text(notes))
+        if outputs.overview_path is not None:
+            plan.stage(outputs.overview_path, png_bytes(outputs.overview_path, draw_matches(image, chosen)))
+        crops = (stage_crops(plan, image, chosen, outputs.crops_dir, Path(outputs.json_path).stem)
+                 if outputs.crops_dir is not None else [])
+        written = plan.commit()
+    return MatchReport(results, notes, tuple(p for p in written if p not in crops), tuple(crops))
 
 
-def _check_destination(json_path: Path, outputs: MatchOutputs) -> None:
-    if Path(json_path).resolve() == Path(outputs.json_path).resolve() and not outputs.overwrite:
-        raise DeaError(f"{outputs.json_path}: this is the input file; choose another output name "
-                       "or pass --overwrite to replace it")
+def _declare_outputs(plan: OutputPlan, outputs: MatchOutputs, notes: bool) -> None:
+    """Check every destination of a job before the matching: only the JSON may replace the input."""
+    plan.add(outputs.json_path, within=outputs.out_dir, replaces_input=True)
+    if notes:
+        plan.add(notes_path(outputs.json_path), within=outputs.out_dir)
+    if outputs.overview_path is not None:
+        plan.add(outputs.overview_path, within=outputs.out_dir)
+    if outputs.crops_dir is not None:
+        plan.add_folder(outputs.crops_dir)
 
 
 def notes_path(json_path: Path) -> Path:
@@ -89,23 +120,12 @@ def notes_path(json_path: Path) -> Path:
     return json_path.with_name(f"{json_path.stem}.label_notes.json")
 
 
-def _write_outputs(matched: LabelFile, image: np.ndarray, chosen: list[Match], notes: dict[str, str],
-                   outputs: MatchOutputs) -> list[Path]:
-    written = [save_label_file(matched, outputs.json_path, overwrite=outputs.overwrite)]
-    if notes:
-        written.append(write_label_notes(notes, notes_path(outputs.json_path), overwrite=True))
-    if outputs.overview_path is not None:
-        written.append(write_png(outputs.overview_path, draw_matches(image, chosen)))
-    return written
-
-
-def write_png(path: Path, image: np.ndarray) -> Path:
-    """Encode and save a PNG atomically."""
+def png_bytes(path: Path, image: np.ndarray) -> bytes:
+    """A picture encoded as PNG; `path` names it in the error."""
     ok, data = cv2.imencode(".png", image)
     if not ok:
         raise DeaError(f"{path}: could not encode the picture as PNG")
-    atomic_write_bytes(Path(path), data.tobytes())
-    return Path(path)
+    return data.tobytes()
 
 
 def safe_folder_name(label: str) -> str:
@@ -115,14 +135,20 @@ def safe_folder_name(label: str) -> str:
 
 
 def save_crops(image: np.ndarray, matches: list[Match], folder: Path, stem: str) -> list[Path]:
-    """Each match's crop in its template's pose, as PNG in a folder per label."""
+    """Each match's crop in its template's pose, as PNG in a folder per label (replacing earlier ones)."""
+    with OutputPlan(overwrite=True) as plan:
+        paths = stage_crops(plan, image, matches, Path(folder), stem)
+        plan.commit()
+    return paths
+
+
+def stage_crops(plan: OutputPlan, image: np.ndarray, matches: list[Match], folder: Path, stem: str) -> list[Path]:
+    """Declare and stage the crops of `save_crops` in `plan`; none may lead out of `folder` by a link."""
     paths: list[Path] = []
     counters: dict[str, int] = {}
     for match in sorted(matches, key=lambda m: (m.label, m.box[1], m.box[0])):
         index = counters[match.label] = counters.get(match.label, 0) + 1
-        target = Path(folder) / safe_folder_name(match.label)
-        target.mkdir(parents=True, exist_ok=True)
         name = f"{stem}_{index:03d}_{match.pose.describe().replace(', ', '_').replace('°', 'deg')}.png"
-        paths.append(write_png(target / name, crop_in_template_pose(image, match)))
+        path = plan.add(folder / safe_folder_name(match.label) / name, within=folder)
+        paths.append(plan.stage(path, png_bytes(path, crop_in_template_pose(image, match))))
     return paths
-

@@ -8,7 +8,9 @@ the other's results.
 
 Which shapes are what, when a file is opened:
 - a shape with a `match` record is a match; `"template": true` marks the match that is the
-  person's own template box, `"manual": true` a box the person added by hand;
+  person's own template box, `"manual": true` a box the person added by hand, `"edited": true`
+  a box the person moved or resized by hand (its score and pose are the matcher's, for the box
+  before the edit);
 - a plain rectangle (no record) is a template box, except in a label that already has a template
   record: there it is an occurrence the person added in LabelMe;
 - every other shape (polygons, points, ...) is kept as it was and written back unchanged.
@@ -52,6 +54,7 @@ class ReviewedMatch:
     key: MatchKey
     match: Match
     accepted: bool
+    edited: bool = False
 
     @property
     def added(self) -> bool:
@@ -63,7 +66,9 @@ class LabelReview:
     """One label (ornament type): its template boxes, its matches and the decisions on them.
 
     rejected: keys of shown matches the person turned down; plain: "Correct Label" was pressed,
-    so every box of this label is reported upright and unflipped.
+    so every box of this label is reported upright and unflipped; edited: the boxes the person moved
+    or resized (key, the match with its new corners); removed: found matches deleted by hand (gone,
+    not merely rejected).
     """
 
     label: str
@@ -74,6 +79,8 @@ class LabelReview:
     rejected: frozenset[MatchKey] = frozenset()
     added: tuple[Match, ...] = ()
     plain: bool = False
+    edited: tuple[tuple[MatchKey, Match], ...] = ()
+    removed: frozenset[MatchKey] = frozenset()
 
     @property
     def matched(self) -> bool:
@@ -88,7 +95,7 @@ class LabelReview:
         items: list[ReviewedMatch] = []
         if self.result is not None:
             for index, match in enumerate(self.result.matches):
-                if match.score >= self.threshold:
+                if match.score >= self.threshold and (FOUND, index) not in self.removed:
                     items.append(self._reviewed((FOUND, index), match))
         for index, match in enumerate(self.added):
             items.append(self._reviewed((ADDED, index), match))
@@ -128,20 +135,55 @@ class LabelReview:
         # given); later ones keep what the person set with + and -.
         threshold = result.threshold if self.result is None else max(self.threshold, result.floor)
         rejected = frozenset(key for key in self.rejected if key[0] == ADDED)
-        return replace(self, result=result, threshold=threshold, rejected=rejected, plain=False)
+        edited = tuple((key, match) for key, match in self.edited if key[0] == ADDED)
+        return replace(self, result=result, threshold=threshold, rejected=rejected, plain=False, edited=edited,
+                       removed=frozenset())
 
     def with_added(self, box: Box) -> LabelReview:
         """A box the person drew around an occurrence the matcher missed."""
         return replace(self, added=(*self.added, _box_match(self.label, box)))
 
+    def with_added_match(self, match: Match) -> LabelReview:
+        """A box placed by hand with its pose (pasted, duplicated, or moved here from another label)."""
+        return replace(self, added=(*self.added, replace(match, label=self.label)))
+
     def without_added(self, index: int) -> LabelReview:
         added = self.added[:index] + self.added[index + 1:]
-        rejected = set()
-        for kind, i in self.rejected:
-            if kind == ADDED and i == index:
-                continue
-            rejected.add((kind, i - 1) if kind == ADDED and i > index else (kind, i))
-        return replace(self, added=added, rejected=frozenset(rejected))
+
+        def shifted(key: MatchKey) -> MatchKey:
+            return (ADDED, key[1] - 1) if key[0] == ADDED and key[1] > index else key
+
+        rejected = frozenset(shifted(key) for key in self.rejected if key != (ADDED, index))
+        edited = tuple((shifted(key), match) for key, match in self.edited if key != (ADDED, index))
+        return replace(self, added=added, rejected=rejected, edited=edited)
+
+    def without_match(self, key: MatchKey) -> LabelReview:
+        """A box deleted by hand: an added one goes, a found one is removed (not shown, not saved)."""
+        if key[0] == ADDED:
+            return self.without_added(key[1])
+        return replace(self, removed=self.removed | {key},
+                       edited=tuple((k, m) for k, m in self.edited if k != key))
+
+    def with_box_edited(self, key: MatchKey, quad: np.ndarray) -> LabelReview:
+        """The box `key` moved or resized by hand: its new corners (4, 2), in the same corner order."""
+        item = self.find(key)
+        if item is None:
+            raise KeyError(key)
+        base = dict(self.edited).get(key) or self._match_of(key)
+        moved = replace(base, quad=np.asarray(quad, dtype=float).reshape(4, 2))
+        edited = (*((k, m) for k, m in self.edited if k != key), (key, moved))
+        return replace(self, edited=edited)
+
+    def with_template_moved(self, index: int, box: Box) -> LabelReview:
+        templates = list(self.templates)
+        templates[index] = tuple(float(v) for v in box)
+        return replace(self, templates=tuple(templates))
+
+    def _match_of(self, key: MatchKey) -> Match:
+        if key[0] == ADDED:
+            return self.added[key[1]]
+        assert self.result is not None
+        return self.result.matches[key[1]]
 
     def with_template(self, box: Box) -> LabelReview:
         return replace(self, templates=(*self.templates, tuple(float(v) for v in box)))
@@ -158,11 +200,14 @@ class LabelReview:
         if result is not None:
             result = replace(result, label=label, matches=tuple(replace(m, label=label) for m in result.matches))
         added = tuple(replace(m, label=label) for m in self.added)
-        return replace(self, label=label, note=note or None, result=result, added=added)
+        edited = tuple((key, replace(m, label=label)) for key, m in self.edited)
+        return replace(self, label=label, note=note or None, result=result, added=added, edited=edited)
 
     def _reviewed(self, key: MatchKey, match: Match) -> ReviewedMatch:
+        edited = dict(self.edited).get(key)
+        match = edited or match
         shown = _plain(match) if self.plain else match
-        return ReviewedMatch(key, shown, key not in self.rejected)
+        return ReviewedMatch(key, shown, key not in self.rejected, edited is not None)
 
 
 @dataclass(frozen=True)
@@ -257,6 +302,8 @@ def review_to_label_file(base: LabelFile, review: PageReview, *, polygon: bool =
             shape = match_to_shape(item.match, description=entry.note, polygon=polygon)
             if item.added:
                 shape.extra[MATCH_KEY]["manual"] = True
+            if item.edited:
+                shape.extra[MATCH_KEY]["edited"] = True
             shapes.append(shape)
     return replace(base, shapes=shapes)
 
@@ -270,6 +317,11 @@ def _own_occurrence(found: list[ReviewedMatch], box: Box) -> ReviewedMatch | Non
     quad = box_quad(box)
     best = max(found, key=lambda item: quad_iou(item.match.quad, quad), default=None)
     return best if best is not None and quad_iou(best.match.quad, quad) >= TEMPLATE_IOU else None
+
+
+def lies_on_template(entry: LabelReview, match: Match) -> bool:
+    """True for the match that is a template box's own occurrence (the template finding itself)."""
+    return any(quad_iou(match.quad, box_quad(box)) >= TEMPLATE_IOU for box in entry.templates)
 
 
 def box_quad(box: Box) -> np.ndarray:
@@ -327,6 +379,8 @@ def _label_review(label: str, shapes: list[Shape]) -> LabelReview:
     templates: list[Box] = []
     found: list[Match] = []
     added: list[Match] = []
+    edited_found: list[Match] = []
+    edited_added: list[int] = []
     for shape, record in zip(shapes, records):
         if not isinstance(record, dict):
             if has_template_record:
@@ -340,16 +394,23 @@ def _label_review(label: str, shapes: list[Shape]) -> LabelReview:
         if shape.shape_type == "rectangle":
             match = _in_pose_order(match)
         if record.get("manual", False):
+            if record.get("edited", False):
+                edited_added.append(len(added))
             added.append(match)
             continue
         if record.get("template", False):
             templates.append(_shape_box(shape))
+        if record.get("edited", False):
+            edited_found.append(match)
         found.append(match)
     note = next((shape.description for shape in shapes if shape.description), None)
-    entry = LabelReview(label, note, tuple(templates), added=tuple(added))
+    entry = LabelReview(label, note, tuple(templates), added=tuple(added),
+                        edited=tuple(((ADDED, i), added[i]) for i in edited_added))
     if not found:
         return entry
     found.sort(key=lambda m: -m.score)
+    entry = replace(entry, edited=entry.edited + tuple(
+        ((FOUND, i), m) for i, m in enumerate(found) if any(m is e for e in edited_found)))
     lowest = found[-1].score
     shown = math.floor(min(DEFAULT_THRESHOLD, lowest) * 1e4) / 1e4
     result = MatchResult(label, tuple(templates), tuple(found), min(SCORE_FLOOR, lowest), shown)

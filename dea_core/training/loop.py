@@ -9,6 +9,7 @@ are; its `state` holds epoch, step and loss_sum, its `config` epochs, batch_size
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,13 @@ from typing import Any
 import torch
 
 from dea_core.detection.dataset import collate
-from dea_core.detection.errors import TrainingCancelled
+from dea_core.detection.errors import DetectionError, TrainingCancelled
 from dea_core.training.distributed import Distributed
 from dea_core.training.progress import StepClock, TrainProgress
+
+
+class TrainingDiverged(DetectionError):
+    """The loss became NaN or infinite: the weights are garbage from there on, so training stops."""
 
 
 class EpochTrainer(ABC):
@@ -46,7 +51,12 @@ class EpochTrainer(ABC):
                     self._save(path)
                     raise TrainingCancelled(f"{self.what} cancelled at epoch {state.epoch + 1}, step {state.step}; "
                                             f"resume with --resume {path}")
-                state.loss_sum += self._step(batch)
+                loss = self._step(batch)
+                if not math.isfinite(loss):
+                    raise TrainingDiverged(f"{path}: the loss became {loss} at epoch {state.epoch + 1}, step "
+                                           f"{batch_index + 1}; this epoch is not saved. Check the dataset's boxes "
+                                           "(`dea prepare` again) or lower --lr")
+                state.loss_sum += loss
                 state.step = batch_index + 1
                 if progress is not None and dist.is_main:
                     progress(clock.progress(state.epoch, state.step, state.loss_sum / state.step, self.learning_rate))

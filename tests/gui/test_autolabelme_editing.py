@@ -6,6 +6,7 @@ import time
 import numpy as np
 from PyQt5.QtCore import QPoint, QPointF, Qt
 from PyQt5.QtGui import QWheelEvent
+from PyQt5.QtWidgets import QApplication
 
 pytest_plugins = ["autolabelme.testing"]
 
@@ -82,7 +83,9 @@ def test_drawing_a_template_box_names_it_with_a_note_and_undo_removes_it(driver,
     assert window.current_label == "0"
     assert window.label_list.labels() == ["1", "0"]
 
-    qtbot.keyClick(window.page_view, Qt.Key_Escape)
+    # The keyboard is back on the page after the name dialog: Esc works without a click first.
+    assert QApplication.focusWidget() is window.page_view
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Escape)
     assert not window.act.draw_template.isChecked()
     window.undo_action.trigger()
     assert window.document.review.names() == ["1"]
@@ -163,11 +166,18 @@ def test_wheel_zooms_under_the_pointer_keys_zoom_and_fit_and_a_drag_pans(driver,
     window.open_path(page)
     view = window.page_view
     fit = view.current_scale()
-    centre = view.viewport().rect().center()
-    wheel = QWheelEvent(QPointF(centre), QPointF(view.viewport().mapToGlobal(centre)), QPoint(0, 0),
-                        QPoint(0, 240), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
-    view.wheelEvent(wheel)
-    assert view.current_scale() > fit * 1.5
+    page_rect = view.page_rect()
+    held = QPointF(page_rect.width() * 0.55, page_rect.height() * 0.3)  # off the view's centre, far from the edges
+    pointer = view.mapFromScene(held)
+    held = view.mapToScene(pointer)  # the page point under that screen pixel
+    assert (pointer - view.viewport().rect().center()).manhattanLength() > 100
+    for _ in range(3):
+        wheel = QWheelEvent(QPointF(pointer), QPointF(view.viewport().mapToGlobal(pointer)), QPoint(0, 0),
+                            QPoint(0, 240), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+        view.wheelEvent(wheel)
+    assert view.current_scale() > fit * 3
+    under = view.mapToScene(pointer)
+    assert abs(under.x() - held.x()) < 2 and abs(under.y() - held.y()) < 2  # the fleuron stays under the pointer
     window.act.fit.trigger()
     assert abs(view.current_scale() - fit) < 1e-6
     qtbot.keyClick(view, Qt.Key_Plus, Qt.ControlModifier)

@@ -125,3 +125,38 @@ def test_matching_with_every_right_angle_both_flips_and_five_sizes_shows_boxes_w
     assert window.current_entry().count() == 22
     print(f"open-to-boxes match with 4 rotations, flips, 5 sizes: {elapsed:.2f} s")
     assert elapsed < 5.0
+
+
+def test_one_press_with_the_defaults_finds_all_22_fleurons_named_as_dea_demo_names_them(driver, window, page, qtbot):
+    from dea_core.cli.demo_command import DEMO_OPTIONS
+    from dea_core.io.labelme_json import load_label_file, load_label_image
+    from dea_core.matching.matcher import PageMatcher
+    from dea_core.matching.nms import quad_iou
+
+    window.open_path(page)
+    assert "whole page" in window.controls.searched.text() and "turned 180" in window.controls.searched.text()
+    qtbot.keyClick(window.page_view, Qt.Key_Return)
+    driver.wait_idle(window)
+    entry = window.current_entry()
+    assert entry.count() == 22
+    assert "searched upright and turned 180°, mirrored and flipped, 3 sizes, whole page" in (
+        window.statusBar().currentMessage())
+    assert SearchSettings().to_options(None) == DEMO_OPTIONS  # the window starts with the demo's search
+
+    label_file = load_label_file(page)
+    demo = PageMatcher(load_label_image(label_file)).match("1", entry.templates[0], DEMO_OPTIONS).above()
+    for match in entry.accepted():
+        twin = max(demo, key=lambda m: quad_iou(m.quad, match.quad))
+        assert quad_iou(twin.quad, match.quad) > 0.5
+        assert (twin.pose.rotation, twin.pose.flip) == (match.pose.rotation, match.pose.flip)
+    assert sorted({(m.pose.rotation, m.pose.flip) for m in entry.accepted()}) == [(0.0, "none"), (180.0, "none")]
+
+
+def test_the_original_tools_search_is_one_click_away(window):
+    from autolabelme.search_settings import ORIGINAL_SEARCH
+
+    window.controls.original_button.click()
+    assert window.controls.search_settings() == ORIGINAL_SEARCH
+    assert window.controls.searched.text() == "Searches: upright, 2 template heights around"
+    window.controls.default_button.click()
+    assert window.controls.search_settings() == SearchSettings()

@@ -9,6 +9,7 @@ import sys
 from PyQt5.QtWidgets import QMessageBox
 
 from autolabelme.search_settings import SearchSettings
+from dea_core.paths import SAMPLE_PAGE_JSON
 
 pytest_plugins = ["autolabelme.testing"]
 
@@ -163,3 +164,20 @@ def test_search_options_and_recent_files_are_remembered(driver, window, page):
     assert second.controls.search_settings() == search
     assert second.settings.recent_files() == [page]
     assert second.settings.last_folder() == page.parent
+
+
+def test_the_bundled_sample_is_read_only_ctrl_s_saves_a_copy_where_the_person_chooses(driver, window, dialogs,
+                                                                                      tmp_path):
+    before = SAMPLE_PAGE_JSON.read_bytes()
+    window.open_path(SAMPLE_PAGE_JSON)
+    assert window.document.json_path is None and "read-only" in window.statusBar().currentMessage()
+    driver.match_current(window)
+    dialogs.files.extend([str(SAMPLE_PAGE_JSON), str(tmp_path / "mine.json")])
+
+    assert not window.save_json()  # the first answer is the bundled file itself: refused
+    assert "read-only" in dialogs.of_kind("warning")[0][2]
+    assert window.save_json()
+    asked = dialogs.of_kind("save")
+    assert len(asked) == 2 and window.document.json_path == tmp_path / "mine.json"
+    assert SAMPLE_PAGE_JSON.read_bytes() == before
+    assert len(json.loads((tmp_path / "mine.json").read_text())["shapes"]) == 22

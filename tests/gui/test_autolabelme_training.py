@@ -306,3 +306,19 @@ def test_verdicts_are_saved_under_the_names_dea_score_writes():
     from dea_core.dea import results
 
     assert (anomaly_review.DEA_KEY, anomaly_review.ANOMALY_FLAG) == (results.DEA_KEY, results.ANOMALY_FLAG)
+
+
+def test_a_dialog_with_empty_paths_shows_what_to_fill_and_start_waits_for_it(qtbot, tmp_path):
+    from PyQt5.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "dialogs.ini"), QSettings.IniFormat)
+    dialog = TrainDetectorDialog(settings)
+    qtbot.addWidget(dialog)
+    start = dialog.buttons.button(QDialogButtonBox.Ok)
+    command = dialog.command_edit.toPlainText()
+    assert " . " not in command and "<dataset folder" in command
+    assert not start.isEnabled() and "Choose the dataset folder" in dialog.problem.text()
+    (tmp_path / "dataset").mkdir()
+    dialog.dataset.edit.setText(str(tmp_path / "dataset"))
+    dialog.model.edit.setText(str(tmp_path / "detector.pt"))
+    assert start.isEnabled() and str(tmp_path / "dataset") in dialog.command_edit.toPlainText()

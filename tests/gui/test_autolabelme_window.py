@@ -94,10 +94,14 @@ def test_shortcuts_dialog_lists_every_command_with_its_keys(window, monkeypatch)
         rows[table.item(row, 0).text()] = table.item(row, 1).text()
     assert rows["Rematch"] == "Return, Enter"
     assert rows["Next Line >>"] == "N" and rows["Correct Label"] == "C"
-    assert rows["Undo"].startswith("Ctrl+Z")
+    assert rows["Undo"].startswith("Ctrl+Z") and "F14" not in rows["Undo"]  # named "Undo", not "Undo Match 2"
+    assert rows["Redo"] == "Ctrl+Shift+Z, Ctrl+Y"
+    assert rows["Edit Boxes"] == "Ctrl+J" and rows["Duplicate Box"] == "Ctrl+Shift+D"
+    table = shown[0].table
+    assert table.horizontalScrollBar().maximum() == 0 or not table.horizontalScrollBar().isVisible()
     # The Training menu's rarely used entries (dialogs that start long work) have no keys.
     training = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Training")
-    rare = {action.text().replace("&", "") for action in training.actions()} | {"AutoLabelme Guide"}
+    rare = {action.text().replace("&", "") for action in training.actions()} | {"AutoLabelme Guide", "Files", "Boxes"}
     assert rows["Detect on This Page"] == "Ctrl+D"
     assert all(keys for name, keys in rows.items() if name not in rare)
 
@@ -107,3 +111,46 @@ def test_recent_files_menu_and_autosave_timer(window, page):
     window._fill_recent_menu()
     assert [a.text() for a in window.recent_menu.actions()] == [str(page)]
     assert window.autosave_timer.isActive() and window.autosave_timer.interval() == AUTOSAVE_INTERVAL_MS
+
+
+def test_menus_name_every_item_and_greyed_items_say_why(driver, window, page):
+    match_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Match")
+    names = [a.text() for a in match_menu.actions() if not a.isSeparator()]
+    assert "&More Boxes (+)" in names and "&Fewer Boxes (-)" in names and "+" not in names
+    assert window.controls.more_button.text() == "+" and window.controls.fewer_button.text() == "-"
+    assert not window.heatmap_action.isEnabled() and not window.heatmap_action.isChecked()  # no ticked grey item
+    assert "Score This Page first" in window.heatmap_action.toolTip()
+    prepare = window.train_act.prepare
+    assert not prepare.isEnabled() and "open a folder" in prepare.toolTip() and "open a folder" in prepare.statusTip()
+    assert all(menu.toolTipsVisible() for menu in window._menus)
+
+
+def test_score_tags_sit_above_their_boxes_and_the_templates_own_match_is_tagged_template(driver, window, page):
+    window.open_path(page)
+    driver.match_current(window)
+    boxes = window.page_view.boxes()
+    tags = {key: item.tag.text for key, item in boxes.items() if key[0] == "match"}
+    assert list(tags.values()).count("template") == 1 and "1.00" not in tags.values()
+    for item in boxes.values():
+        if item.tag is not None:
+            top = item.mapToScene(item.tag.mapToParent(item.tag.boundingRect().bottomLeft()))
+            assert top.y() <= item.quad[:, 1].min() + 0.01  # the tag ends where the box begins
+    assert window.controls.threshold_label.text().endswith("22 boxes")
+
+
+def test_brightness_and_contrast_change_the_page_shown_not_the_scan(window, page, monkeypatch):
+    from autolabelme.brightness import BrightnessDialog
+
+    window.open_path(page)
+    scan = window.document.image.copy()
+    before = window.page_view._pixmap_item.pixmap().toImage().pixelColor(5, 5).lightness()
+
+    def move_sliders(dialog):
+        dialog.brightness.setValue(60)
+        return 0
+
+    monkeypatch.setattr(BrightnessDialog, "exec_", move_sliders)
+    window.act.brightness.trigger()
+    after = window.page_view._pixmap_item.pixmap().toImage().pixelColor(5, 5).lightness()
+    assert after < before * 0.75 and (window.document.image == scan).all()
+    assert all(not action.icon().isNull() for action in (window.act.open, window.act.save_json, window.act.edit_mode))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,12 +12,16 @@ import cv2
 import numpy as np
 import pytest
 from PyQt5.QtCore import QSettings, Qt
-from PyQt5.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PyQt5.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from autolabelme.main_window import MainWindow as AutoLabelmeWindow
 from dea_core.io.images import read_image
 from dea_core.io.labelme_json import Shape, load_label_file, new_label_file, save_label_file
-from ransac_gui.main_window import MainWindow
+from dea_core.paths import RESOURCES
+from ransac_gui import window_results
+from ransac_gui.compare_pictures import pair_difference
+from ransac_gui.dialogs import OutputFolderDialog
+from ransac_gui.main_window import SAMPLE_PAIR, MainWindow
 from ransac_gui.scans import Status
 from ransac_gui.settings import WindowOptions
 
@@ -53,6 +58,15 @@ def dialogs(monkeypatch) -> Dialogs:
         monkeypatch.setattr(QMessageBox, kind, message(kind))
     monkeypatch.setattr(QFileDialog, "getExistingDirectory",
                         staticmethod(lambda *a, **k: str(recorder.folders.pop(0)) if recorder.folders else ""))
+
+    def save_folder(dialog):
+        recorder.calls.append(("save folder", dialog.path_edit.text()))
+        if not recorder.folders:
+            return QDialog.Rejected
+        dialog.path_edit.setText(str(recorder.folders.pop(0)))
+        return QDialog.Accepted
+
+    monkeypatch.setattr(OutputFolderDialog, "exec_", save_folder)
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(recorder.files.pop(0)) if recorder.files else "", "")))
     monkeypatch.setattr(QFileDialog, "getOpenFileNames",
@@ -84,7 +98,7 @@ def settings(tmp_path) -> QSettings:
 def window(qtbot, settings, dialogs) -> MainWindow:
     made = MainWindow(settings)
     qtbot.addWidget(made)
-    made.options_pane.set_options(WindowOptions(fine=True, work_side=400, device="cpu", save_mapping=True))
+    made.options_pane.set_options(WindowOptions(fine=True, work_side=400, save_mapping=True))
     made.show()
     qtbot.waitExposed(made)
     yield made
@@ -137,6 +151,52 @@ def test_folder_is_aligned_corrupt_scan_reported_and_results_saved(qtbot, window
     assert not window.unsaved
 
 
+def test_save_results_refuses_unsafe_folders_asks_before_mixing_and_writes_off_the_gui_thread(
+        qtbot, window, scans, dialogs, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    threads = []
+    real_write_run = window_results.write_run
+
+    def write_run(*args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real_write_run(*args, **kwargs)
+
+    monkeypatch.setattr(window_results, "write_run", write_run)
+    window.open_folder(scans)
+    _align(qtbot, window)
+
+    made = tmp_path / "new" / "aligned"
+    dialogs.folders.extend([Path("/proc/dea-results"), home, busy, made])
+    dialogs.answers.append(QMessageBox.No)
+    assert window.save_results()
+
+    proposals = [text for kind, text in dialogs.calls if kind == "save folder"]
+    assert proposals[0] == str(scans / "aligned")  # a new folder is proposed, not the scans' own
+    warnings = dialogs.kinds("warning")
+    assert "system folder" in warnings[0] and "home folder" in warnings[1]
+    assert "notes.txt" in dialogs.kinds("question")[0]
+    assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
+    assert (made / "a_f85.aligned.png").is_file() and (made / "summary.json").is_file()
+    assert threads == [False]
+    assert window.settings.path("last_output") == made and window.saver is None
+
+    dialogs.folders.append(busy)
+    dialogs.answers.append(QMessageBox.Yes)
+    assert window.save_results()
+    assert (busy / "notes.txt").read_text() == "mine" and (busy / "a_f85.aligned.png").is_file()
+
+
+def test_results_of_the_bundled_pair_are_proposed_outside_the_suite(window):
+    assert window.open_folder(SAMPLE_PAIR)
+    proposal = window._default_output()
+    assert proposal.name == "sample_pair-aligned" and not proposal.is_relative_to(RESOURCES.parent)
+
+
 def test_compare_modes_and_views_zoom_together(qtbot, window, scans):
     window.open_folder(scans)
     _align(qtbot, window)
@@ -170,6 +230,25 @@ def test_compare_modes_and_views_zoom_together(qtbot, window, scans):
     compare.colours.setChecked(False)
     assert compare.shown_pictures() == ("reference", "aligned")
     assert compare.right_view.top.opacity() == pytest.approx(0.3)
+
+
+def test_side_by_side_panes_line_up_and_the_scan_list_keeps_its_width_in_every_view(qtbot, window, scans):
+    window.open_folder(scans)
+    _align(qtbot, window)
+    window.resize(1000, 700)  # narrow: the right title is longer than its pane and wraps
+    compare, left_column = window.compare, window.centralWidget().widget(0)
+    widths = {}
+    for mode in ("side", "overlay", "difference"):
+        compare.set_mode(mode)
+        QApplication.processEvents()
+        widths[mode] = left_column.width()
+    compare.set_mode("side")
+    QApplication.processEvents()
+    assert compare.right_title.heightForWidth(compare.right_title.width()) > compare.fontMetrics().lineSpacing()
+    left_top = compare.left_view.mapTo(window, compare.left_view.rect().topLeft()).y()
+    right_top = compare.right_view.mapTo(window, compare.right_view.rect().topLeft()).y()
+    assert left_top == right_top
+    assert len(set(widths.values())) == 1 and widths["overlay"] >= 420
 
 
 def test_cancel_mid_batch_keeps_the_sources_already_aligned(qtbot, window, scans, dialogs, tmp_path):
@@ -292,15 +371,22 @@ def test_annotation_of_another_picture_is_refused(qtbot, window, scans, dialogs,
 
 def test_options_and_folder_are_remembered(qtbot, window, scans, settings):
     window.open_folder(scans)
-    window.options_pane.set_options(WindowOptions(fine=False, work_side=800, device="cpu", save_mapping=False))
+    window.options_pane.set_options(WindowOptions(fine=False, work_side=800, save_mapping=False))
     window.compare.set_mode("difference")
     window.close()
     again = MainWindow(settings)
     qtbot.addWidget(again)
-    assert again.options_pane.options() == WindowOptions(fine=False, work_side=800, device="cpu", save_mapping=False)
+    assert again.options_pane.options() == WindowOptions(fine=False, work_side=800, save_mapping=False)
     assert again.compare.mode == "difference"
     assert again.settings.path("last_folder") == scans
-    assert "CPU" in again.device_label.text() or "GPU" in again.device_label.text()
+
+
+def test_settings_saved_with_the_old_device_choice_still_load(qtbot, tmp_path):
+    old = tmp_path / "old.ini"  # as the window wrote it while it had a Device combo
+    old.write_text("[options]\ndevice=cuda\nfine=false\nwork_side=700\nsave_mapping=false\n")
+    window = MainWindow(QSettings(str(old), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    assert window.options_pane.options() == WindowOptions(fine=False, work_side=700, save_mapping=False)
 
 
 def test_autolabelme_file_menu_opens_the_ransac_window(qtbot, tmp_path, monkeypatch):
@@ -315,3 +401,20 @@ def test_autolabelme_file_menu_opens_the_ransac_window(qtbot, tmp_path, monkeypa
     assert windows
     for opened in windows:
         qtbot.addWidget(opened)
+
+
+def test_difference_view_shows_where_the_alignment_is_interpolated(qtbot, window, scans):
+    window.open_folder(scans)
+    _align(qtbot, window)
+    window.compare.set_mode("difference")
+    result = window.scans.sources[0].result
+    interpolated = (result.observed < 0.5) & result.inside
+    observed = (result.observed >= 0.5) & result.inside
+    assert interpolated.any() and observed.any()
+    picture = window.compare._picture("difference")
+    plain = pair_difference(read_image(scans / "z_f39.png"), result.aligned, result.inside)
+    # Interpolated paper is washed pale yellow (less blue than red), observed pixels are left as they were.
+    assert np.array_equal(picture[observed], plain[observed])
+    paper = interpolated & (plain.min(axis=2) == 255)
+    assert (picture[paper][:, 0] < picture[paper][:, 2]).all()
+    assert "interpolated" in window.compare.caption.text()

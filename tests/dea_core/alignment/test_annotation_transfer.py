@@ -36,7 +36,7 @@ def block_boxes(reference_path: Path) -> object:
 @pytest.fixture(scope="module")
 def alignments(data_dir):
     reference = read_image(data_dir / "tragiques1616_f39_headpiece.png")
-    return {name: align_pair(reference, read_image(data_dir / name), AlignOptions(device="cpu"))
+    return {name: align_pair(reference, read_image(data_dir / name), AlignOptions())
             for name in SOURCE_BLOCKS}
 
 

@@ -5,8 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from dea_core.alignment.errors import AlignmentCancelled, AlignmentError, AlignmentOptionsError
-from dea_core.alignment.fine import resolve_device
+from dea_core.alignment.errors import AlignmentCancelled, AlignmentError
 from dea_core.alignment.pipeline import PAIR_STEPS, AlignOptions, align_batch, align_pair
 from dea_core.alignment.quality import MIN_INK_AGREEMENT, ink_agreement
 from dea_core.io.images import read_image
@@ -53,13 +52,5 @@ def test_cancel_stops_the_batch_with_a_typed_error(headpiece_f39, headpiece_f85)
         return len(calls) > 3  # let the coarse stage start, stop inside the fine stage
 
     with pytest.raises(AlignmentCancelled):
-        align_batch(headpiece_f39, [("f85", headpiece_f85)], AlignOptions(device="cpu"), cancel=cancel)
+        align_batch(headpiece_f39, [("f85", headpiece_f85)], AlignOptions(), cancel=cancel)
 
-
-def test_cuda_asked_for_where_there_is_none_is_an_options_error(monkeypatch):
-    import torch
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(AlignmentOptionsError, match="--device"):
-        resolve_device("cuda")
-    assert resolve_device("auto").type == "cpu"

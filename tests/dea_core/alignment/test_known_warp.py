@@ -19,7 +19,7 @@ def test_headpiece_warp_is_recovered_to_a_fraction_of_a_pixel(headpiece_f39, see
     rng = np.random.default_rng(seed)
     pair = synthetic_pair(rng, headpiece_f39)
     mask = pair.evaluation_mask(headpiece_f39.shape)
-    result = align_pair(pair.reference, headpiece_f39, AlignOptions(device="cpu"))
+    result = align_pair(pair.reference, headpiece_f39, AlignOptions())
     errors = end_point_errors(result.mapping, pair.mapping, mask)
     # Tolerance: mean under 0.6 px and 85% of pixels within 1 px at this small size (measured 0.44 and
     # 0.93 for seed 2); the benchmark holds the 1200 px figures.
@@ -33,7 +33,7 @@ def test_fine_stage_beats_the_homographies_on_a_bent_page(data_dir):
     pair = synthetic_pair(np.random.default_rng(3), page)
     mask = pair.evaluation_mask(page.shape)
     coarse = align_pair(pair.reference, page, AlignOptions(fine=None))
-    fine = align_pair(pair.reference, page, AlignOptions(fine=FineOptions(), device="cpu"))
+    fine = align_pair(pair.reference, page, AlignOptions(fine=FineOptions()))
     coarse_errors = end_point_errors(coarse.mapping, pair.mapping, mask)
     fine_errors = end_point_errors(fine.mapping, pair.mapping, mask)
     assert fine_errors.mean() < coarse_errors.mean()
@@ -55,7 +55,7 @@ def test_two_parts_moved_apart_get_a_homography_each(data_dir):
     truth = np.dstack(np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)))
     truth[:cut] += [10, 6]
 
-    result = align_pair(page, moved, AlignOptions(device="cpu"))
+    result = align_pair(page, moved, AlignOptions())
     assert len(result.homographies) >= 2
     errors = np.linalg.norm(result.mapping - truth, axis=2)
     rows = np.arange(height)[:, None]
