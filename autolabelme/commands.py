@@ -98,10 +98,7 @@ def correct_label(review: PageReview, label: str, apply: Apply) -> ReviewEdit:
 
 def set_results(review: PageReview, results: dict[str, MatchResult], apply: Apply, focus: str | None) -> ReviewEdit:
     """New matching results for one or several labels, as one undo step."""
-    after = review
-    for label, result in results.items():
-        if label in after:
-            after = after.replaced(after.get(label).with_result(result))
+    after = review.with_results(results)
     names = ", ".join(results)
     return ReviewEdit(f"Match {names}", review, after, apply, focus)
 

@@ -23,9 +23,9 @@ from PyQt5.QtWidgets import (
 
 from autolabelme.actions import Actions
 from autolabelme.box_items import boxes_text
-from autolabelme.match_worker import PROGRESS_STEPS
 from autolabelme.search_settings import ORIGINAL_SEARCH, SearchSettings
 from dea_core.errors import MatchOptionsError
+from dea_core.matching.label_jobs import PROGRESS_STEPS
 from dea_core.matching.review import LabelReview
 from dea_core.matching.search_region import HEIGHTS_LIMIT
 

@@ -1,19 +1,21 @@
 """The window's matching: Rematch, Match All, Next / Previous Line, the worker thread and Cancel.
 
-A mixin of MainWindow (main_window.py); the engine does the matching (match_worker.LabelJob).
+A mixin of MainWindow (main_window.py); the engine does the matching (dea_core.matching.label_jobs).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from autolabelme import commands
 from autolabelme.box_items import boxes_text
 from autolabelme.dialogs import show_error
-from autolabelme.match_worker import LabelJob, MatchThread, run_jobs
+from autolabelme.match_worker import MatchThread
 from autolabelme.page_view import Mode
 from autolabelme.search_settings import SearchSettings
 from dea_core.errors import MatchOptionsError
+from dea_core.matching.label_jobs import LabelJob, run_jobs
 from dea_core.matching.result import MatchResult
 from dea_core.matching.review import LabelReview
 
@@ -85,9 +87,12 @@ class MatchingMixin:
             show_error(self, "cannot match", str(error))
             return False
         self.settings.set_search_settings(search)
+        # The other labels keep their boxes; the labels matched now may not take their ink.
+        rivals = {e.label: replace(e.result, threshold=e.threshold) for e in document.review.labels
+                  if e.result is not None and e.label not in labels}
 
         def work(progress, cancel) -> dict[str, MatchResult]:
-            return run_jobs(jobs, document.matcher, document.image, progress, cancel)
+            return run_jobs(jobs, document.matcher, progress, cancel, rivals)
 
         worker = MatchThread(work, self)
         worker.progressed.connect(self.controls.set_progress)

@@ -21,8 +21,11 @@ ORIGINAL_NMS_IOU = 0.3
 
 
 def original_match(page_gray: np.ndarray, label: str, box: tuple[int, int, int, int], poses: list[Pose],
-                   threshold: float, neighbourhood: float | None) -> list[Match]:
-    """All matches above `threshold`, the original way. page_gray: (H, W) uint8."""
+                   threshold: float, neighbourhood: float | None, max_candidates: int | None = None) -> list[Match]:
+    """All matches above `threshold`, the original way. page_gray: (H, W) uint8.
+
+    max_candidates: keep only the best this many positions before NMS (None: all, as the original).
+    """
     x0, y0, x1, y1 = box
     template = page_gray[y0:y1, x0:x1]
     band = search_band(page_gray.shape[0], box, neighbourhood)
@@ -38,6 +41,8 @@ def original_match(page_gray: np.ndarray, label: str, box: tuple[int, int, int, 
         scores = cv2.matchTemplate(region, posed, cv2.TM_CCOEFF_NORMED)
         ys, xs = np.nonzero(scores >= threshold)
         candidates.extend((float(scores[y, x]), pose, x + w / 2, y + top + h / 2, w, h) for y, x in zip(ys, xs))
+    if max_candidates is not None and len(candidates) > max_candidates:
+        candidates = sorted(candidates, key=lambda c: -c[0])[:max_candidates]
     return _greedy_nms(candidates, label, (x1 - x0, y1 - y0))
 
 

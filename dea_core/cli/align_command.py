@@ -24,6 +24,7 @@ from dea_core.alignment.job import (
 from dea_core.alignment.pipeline import AlignOptions, PairAlignment, PairOutcome, align_batch
 from dea_core.batch import BatchError, Processed, ordered_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.commands import command_help
 from dea_core.cli.progress import ProgressBar
 from dea_core.io.images import read_image
 from dea_core.io.labelme_json import load_label_file
@@ -56,7 +57,7 @@ examples:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("align", help="align scans or ornament crops to a reference",
+    parser = subparsers.add_parser("align", help=command_help("align"),
                                    description=DESCRIPTION, epilog=EPILOG,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     inputs = parser.add_mutually_exclusive_group(required=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.commands import command_help
 from dea_core.cli.detection_commands import EXIT_HELP, EXIT_INTERRUPTED
 from dea_core.cli.option_types import finite_float
 from dea_core.cli.progress import ProgressBar
@@ -46,7 +47,7 @@ every epoch and on Ctrl+C; continue with --resume DEA.pt.
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "train-dea", help="train the anomaly model (DEA) over a trained detector", description=TRAIN_DESCRIPTION,
+        "train-dea", help=command_help("train-dea"), description=TRAIN_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_HELP + "\n\nexamples:\n  dea train-dea ornaments-dataset --detector detector.pt -o dea.pt\n"
                "  dea train-dea ornaments-dataset --detector detector.pt -o dea.pt --decoder deconv --epochs 40\n"
@@ -119,7 +120,7 @@ picture, in OUT/:
 
 def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "score", help="flag changed or unknown vignettes on pages with a trained DEA",
+        "score", help=command_help("score"),
         description=SCORE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_HELP + "\n\nexamples:\n  dea score book/*.jpg --model dea.pt -o verdicts/\n"
                "  dea score scans/ --model dea.pt -o verdicts/ --shard ${SLURM_ARRAY_TASK_ID}/"

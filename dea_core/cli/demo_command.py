@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dea_core.cli.commands import command_help
 from dea_core.cli.match_command import print_report
 from dea_core.cli.progress import ProgressBar
 from dea_core.errors import DeaError
@@ -20,7 +21,7 @@ DEMO_OPTIONS = WHOLE_ORNAMENT
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "demo", help="match the bundled sample page (a 1696 headpiece)",
+        "demo", help=command_help("demo"),
         description="Match the bundled sample page (Regnard, La Foire S.-Germain, 1696: a headpiece of "
                     "22 fleurons, half of them upside down) and write the matched LabelMe JSON, a PNG "
                     "overview with the boxes drawn, and the crops.")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.commands import command_help
 from dea_core.cli.option_types import MAX_SEED, finite_float, int_range
 from dea_core.cli.progress import ProgressBar
 from dea_core.cli.training_progress import add_run_arguments, run_training
@@ -58,7 +59,7 @@ Each label is a class; turned or mirrored occurrences stay in their label's clas
 
 def add_prepare_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "prepare", help="cut boxed LabelMe pages into training crops for the detector",
+        "prepare", help=command_help("prepare"),
         description=PREPARE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_HELP + "\n\nexample:\n  dea prepare matched/*.json -o ornaments-dataset --crops 100\n")
     parser.add_argument("pages", nargs="*", type=Path, metavar="PAGE.json|FOLDER",
@@ -137,7 +138,7 @@ network starts from random weights unless you give a VGG-16 weights file.
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "train-detector", help="train the ornament detector on a prepared dataset",
+        "train-detector", help=command_help("train-detector"),
         description=TRAIN_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_HELP + "\n\nexamples:\n  dea train-detector ornaments-dataset -o detector.pt --loss diou --epochs 40\n"
                "  dea train-detector ornaments-dataset -o detector.pt --resume detector.pt --epochs 60\n")
@@ -205,7 +206,7 @@ page with its status and detections per label; with --shard K/N only every N-th 
 
 def add_detect_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "detect", help="find ornaments on pages with a trained detector", description=DETECT_DESCRIPTION,
+        "detect", help=command_help("detect"), description=DETECT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_HELP + " A page that fails gives exit status 1 once the others are done.\n\nexamples:\n"
                "  dea detect detector.pt scans/*.jpg -o found/ --threshold 0.6\n"
@@ -271,7 +272,7 @@ the crops of its validation pages, or LabelMe files to score whole pages found a
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help="measure a detector's average precision", description=EVALUATE_DESCRIPTION,
+        "evaluate", help=command_help("evaluate"), description=EVALUATE_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EXIT_HELP + "\n\nexamples:\n  dea evaluate detector.pt ornaments-dataset\n"
                "  dea evaluate detector.pt checked/*.json --json scores.json\n")

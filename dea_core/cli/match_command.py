@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dea_core.batch import Processed, check_distinct_stems, expand_inputs, prepare_folder, run_batch
 from dea_core.cli.batch_options import add_batch_arguments, batch_job, finish, print_row
+from dea_core.cli.commands import command_help
 from dea_core.cli.option_types import finite_float
 from dea_core.cli.progress import ProgressBar
 from dea_core.matching.job import MatchOutputs, MatchReport, run_match_job
@@ -48,7 +49,7 @@ examples:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("match", help="match template boxes of a LabelMe page", description=DESCRIPTION,
+    parser = subparsers.add_parser("match", help=command_help("match"), description=DESCRIPTION,
                                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pages", type=Path, nargs="+", metavar="PAGE.json|FOLDER",
                         help="LabelMe file with one box per ornament type; or several, or folders of them")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from dea_core.batch import MergeReport, merge_summaries
+from dea_core.cli.commands import command_help
 
 DESCRIPTION = """\
 Join the summaries that the shards of a batch run (`dea match`, `dea align`, `dea detect` with
@@ -27,7 +28,7 @@ example (after a SLURM array job):
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("merge", help="join the shard summaries of a batch run into summary.csv",
+    parser = subparsers.add_parser("merge", help=command_help("merge"),
                                    description=DESCRIPTION, epilog=EPILOG,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, metavar="OUT_FOLDER", help="the -o folder of the sharded run")

@@ -38,9 +38,15 @@ def match_templates_from_elsewhere(page: np.ndarray, label: str, templates: list
     neighbourhood refers to the rows of a box on the page itself). The result has no template
     boxes, since none lies on this page; progress counts templates done.
     """
+    return match_carried(PageMatcher(page), label, templates, options, progress=progress, cancel=cancel)
+
+
+def match_carried(matcher: PageMatcher, label: str, templates: list[np.ndarray],
+                  options: MatchOptions = MatchOptions(), *, progress: ProgressCallback | None = None,
+                  cancel: CancelCheck | None = None) -> MatchResult:
+    """match_templates_from_elsewhere on a page whose matcher (and pyramid) exists already."""
     if not templates:
         raise ValueError(f"no template given for label {label!r}")
-    matcher = PageMatcher(page)
     whole_page = replace(options, neighbourhood=None)
     results = []
     for done, template in enumerate(templates, start=1):

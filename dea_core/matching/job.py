@@ -14,14 +14,15 @@ import cv2
 import numpy as np
 
 from dea_core.errors import DeaError, MatchOptionsError
-from dea_core.io.label_notes import apply_label_notes, label_notes_text
-from dea_core.io.labelme_json import LabelFile, label_file_text, load_label_file, load_label_image
+from dea_core.io.label_notes import label_notes_text
+from dea_core.io.labelme_json import label_file_text, load_label_file, load_label_image
 from dea_core.io.output_plan import OutputPlan
 from dea_core.matching.crops import crop_in_template_pose
-from dea_core.matching.labelme_shapes import template_boxes, with_matches
+from dea_core.matching.label_jobs import review_jobs, run_jobs
 from dea_core.matching.matcher import CancelCheck, MatchOptions, PageMatcher, ProgressCallback
 from dea_core.matching.overview import draw_matches
 from dea_core.matching.result import Match, MatchResult
+from dea_core.matching.review import PageReview, review_from_label_file, review_to_label_file
 
 
 @dataclass(frozen=True)
@@ -49,26 +50,27 @@ class MatchReport:
         return {label: len(r.above()) for label, r in self.results.items()}
 
 
-def match_page(label_file: LabelFile, image: np.ndarray, options: MatchOptions, labels: list[str] | None = None,
-               *, progress: ProgressCallback | None = None,
-               cancel: CancelCheck | None = None) -> dict[str, MatchResult]:
-    """Match every template box of `label_file` (or of the chosen `labels`) on its page image."""
-    boxes = template_boxes(label_file, labels)
-    missing = sorted(set(labels or []) - set(boxes))
-    source = label_file.path or "the LabelMe file"
+def match_review(review: PageReview, source: str, image: np.ndarray, options: MatchOptions,
+                 labels: list[str] | None = None, *, progress: ProgressCallback | None = None,
+                 cancel: CancelCheck | None = None) -> dict[str, MatchResult]:
+    """Match every label of `review` with template boxes (or the chosen `labels`) on its page image,
+    as the window does (label_jobs). source: the file the review was read from, for messages."""
+    jobs = review_jobs(review, options, labels)
+    missing = sorted(set(labels or []) - {job.label for job in jobs})
     if missing:
         raise MatchOptionsError(f"{source}: no template box for label(s) {', '.join(missing)}")
-    if not boxes:
+    if not jobs:
         raise MatchOptionsError(f"{source}: no rectangle to use as a template; draw one box per ornament type")
     height, width = image.shape[:2]
-    for label, label_boxes in boxes.items():
-        for x0, y0, x1, y1 in label_boxes:
+    for job in jobs:
+        for x0, y0, x1, y1 in job.boxes:
             inside = max(0.0, min(x1, width) - max(x0, 0.0)) * max(0.0, min(y1, height) - max(y0, 0.0))
             if inside < 0.5 * (x1 - x0) * (y1 - y0):
-                raise MatchOptionsError(f"{source}: the template box of {label!r} ({x0:g}, {y0:g})-({x1:g}, {y1:g}) "
-                                        f"lies mostly outside the {width} x {height} page; draw it around the ornament")
+                raise MatchOptionsError(f"{source}: the template box of {job.label!r} ({x0:g}, {y0:g})-({x1:g}, "
+                                        f"{y1:g}) lies mostly outside the {width} x {height} page; draw it around "
+                                        "the ornament")
     try:
-        return PageMatcher(image).match_all(boxes, options, progress=progress, cancel=cancel)
+        return run_jobs(jobs, PageMatcher(image), progress, cancel)
     except MatchOptionsError as error:
         if str(error).startswith(str(source)):
             raise
@@ -87,12 +89,16 @@ def run_match_job(json_path: Path, outputs: MatchOutputs, options: MatchOptions,
         label_file = load_label_file(json_path)
         if label_file.image_data is None:
             plan.add_input(label_file.image_file())
-        notes = apply_label_notes(label_file)
+        review, base = review_from_label_file(label_file)
+        notes = review.notes()
         _declare_outputs(plan, outputs, bool(notes))
         image = load_label_image(label_file)
-        results = match_page(label_file, image, options, labels, progress=progress, cancel=cancel)
-        matched = with_matches(label_file, results, notes=notes, polygon=outputs.polygon)
-        chosen = [m for r in results.values() for m in r.above()]
+        results = match_review(review, str(label_file.path or json_path), image, options, labels,
+                               progress=progress, cancel=cancel)
+        # Written as the window writes it: one rule for which match is the template.
+        review = review.with_results(results)
+        matched = review_to_label_file(base, review, polygon=outputs.polygon)
+        chosen = [m for entry in review.labels if entry.label in results for m in entry.accepted()]
         plan.stage(outputs.json_path, label_file_text(matched, outputs.json_path))
         if notes:
             plan.stage(notes_path(outputs.json_path), label_notes_text(notes))

@@ -1,39 +1,15 @@
-"""Between LabelMe shapes and matching: template boxes in, one shape per match out."""
+"""Between LabelMe shapes and matches: one shape per match, and the match a shape we wrote stands for."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from dea_core.io.labelme_json import LabelFile, Shape
+from dea_core.io.labelme_json import Shape
 from dea_core.matching.poses import Pose, pose_quad
-from dea_core.matching.result import Match, MatchResult
+from dea_core.matching.result import Match
 
 # The extra shape key holding a match's pose and score; LabelMe keeps keys it does not know.
 MATCH_KEY = "match"
-Box = tuple[float, float, float, float]
-
-
-def template_boxes(label_file: LabelFile, labels: list[str] | None = None) -> dict[str, list[Box]]:
-    """The boxes the user drew, by label: shapes that are not themselves match results.
-
-    A file we wrote holds one shape per match; only those flagged as the template count, so
-    matching a matched file again starts from the user's boxes, not from every occurrence.
-    """
-    boxes: dict[str, list[Box]] = {}
-    for shape in label_file.shapes:
-        if labels is not None and shape.label not in labels:
-            continue
-        if shape.shape_type not in ("rectangle", "polygon", "oriented_rectangle"):
-            continue
-        record = shape.extra.get(MATCH_KEY)
-        if isinstance(record, dict) and not record.get("template", False):
-            continue
-        xs = [p[0] for p in shape.points]
-        ys = [p[1] for p in shape.points]
-        boxes.setdefault(shape.label, []).append((min(xs), min(ys), max(xs), max(ys)))
-    return boxes
 
 
 def match_to_shape(match: Match, *, is_template: bool = False, description: str | None = None,
@@ -78,24 +54,3 @@ def _quad_of_upright_box(low: np.ndarray, high: np.ndarray, pose: Pose) -> np.nd
     if round(pose.rotation / 90) % 2:
         width, height = height, width
     return pose_quad(width / pose.scale, height / pose.scale, pose, tuple((low + high) / 2))
-
-
-def with_matches(label_file: LabelFile, results: dict[str, MatchResult], *,
-                 notes: dict[str, str] | None = None, polygon: bool = False) -> LabelFile:
-    """A copy of `label_file` whose matched labels hold one shape per match above its threshold.
-
-    Shapes of labels that were not matched stay as they were, so nothing the user drew is lost.
-    """
-    notes = notes or {}
-    kept = [s for s in label_file.shapes if s.label not in results]
-    for label, result in results.items():
-        for match in result.above():
-            is_template = any(is_template_match(match, box) for box in result.template_boxes)
-            kept.append(match_to_shape(match, is_template=is_template, description=notes.get(label),
-                                       polygon=polygon))
-    return replace(label_file, shapes=kept)
-
-
-def is_template_match(match: Match, template_box: Box) -> bool:
-    """True for the match that is the user's own box (it scores 1 where it was drawn)."""
-    return match.pose == Pose() and all(abs(a - b) <= 1.0 for a, b in zip(match.box, template_box))

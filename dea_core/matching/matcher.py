@@ -1,8 +1,10 @@
 """Find every occurrence of a template box on a page: NCC over poses, coarse to fine.
 
 The coarse pass correlates every pose of the template with a downscaled page (cheap: few
-pixels, OpenCV's FFT correlation, all cores); the fine pass rescores each coarse peak at full
-resolution in a small window, for its few best poses; NMS then keeps one match per ornament.
+pixels, OpenCV's FFT correlation, all cores); the fine pass rescores the coarse peaks, best first,
+at full resolution in a small window, for their few best poses, until they fall under the cut the
+scores show (threshold.py); NMS keeps one match per ornament, never two overlapping; a mirrored
+occurrence may become the template of the mirrored poses (a separately cut mirror sort).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import numpy as np
 
 from dea_core.errors import MatchCancelled, MatchOptionsError
 from dea_core.matching.ncc import local_peaks, ncc_map, self_similarity
-from dea_core.matching.nms import suppress
-from dea_core.matching.poses import Pose, pose_bank, pose_quad, render_pose
+from dea_core.matching.nms import compete, suppress
+from dea_core.matching.poses import Pose, compose, pose_bank, pose_quad, render_pose
 from dea_core.matching.result import Match, MatchResult
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD, Band, search_band
+from dea_core.matching.threshold import MIN_GAP, SEARCH_FLOOR, SELF_SCORE, gap_threshold
 
 Box = tuple[float, float, float, float]
 ProgressCallback = Callable[[int, int], None]
@@ -33,7 +36,8 @@ DEFAULT_THRESHOLD = 0.6
 # letters can look like a 35-pixel rosette), so it needs a higher score. Set on generated pages
 # and the real sample page (benchmarks/RESULTS.md, docs/matching.md).
 AUTO_BASE, AUTO_SIZE_TERM, AUTO_RANGE = 0.5, 5.5, (0.55, 0.75)
-# Matches are kept down to this score so the GUI's + button shows more without matching again.
+# With a threshold given, matches are kept down to this score so the GUI's + button shows more
+# without matching again (the automatic threshold searches down to threshold.SEARCH_FLOOR).
 SCORE_FLOOR = 0.45
 # ... and at most this far below the threshold: lower than that is clutter nobody wants shown.
 FLOOR_BELOW_THRESHOLD = 0.15
@@ -53,8 +57,23 @@ SAME_LOOK = 0.97
 MIN_TEMPLATE_SIDE = 4
 # Coarse peaks rescored at most, best first: far more than the occurrences of one ornament on a
 # page, so only clutter (text that looks a little like a small fleuron) is left out.
-MAX_CANDIDATES = 1500
+MAX_CANDIDATES = 600
 REFINE_BATCH = 64
+# A mirrored match is a mirror sort only when it beats every unmirrored turn of the template at
+# its place by this much; less, and it is a turned occurrence of a nearly symmetric piece.
+MIRROR_MARGIN = 0.1
+# Mirrored matches down to this far under the cut may show a mirror sort; the best few are tried.
+MIRROR_REACH = 0.15
+MIRROR_TRIES = 3
+# ... and it must lie in a row of matches kept: this many template sizes from the next one.
+MIRROR_ROW_REACH = 1.6
+# A mirror sort's template must find another occurrence in a row scoring this well (and above the cut).
+MIRROR_GROUP = 0.7
+# Coarse peaks are rescored this many at a time, best first (see match_image).
+WAVE = 64
+# Scales tried when refining a match's size between the searched scales either side of it.
+FINE_SCALES = 7
+SCALE_TIE = 0.02
 # A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
 GIVE_UP_MARGIN = 0.05
 
@@ -73,6 +92,13 @@ class MatchOptions:
     def poses(self) -> list[Pose]:
         """The distinct poses to search, simplest first."""
         return pose_bank(self.rotations, self.flip, self.scales)
+
+    def floor_for(self, template_shape: tuple[int, ...]) -> float:
+        """The lowest score searched: low enough, when the threshold is automatic, to see the
+        chance matches its cut is set above; else a little under the given threshold."""
+        if self.threshold is None:
+            return SEARCH_FLOOR
+        return round(max(self.floor, self.threshold - FLOOR_BELOW_THRESHOLD), 4)
 
     def threshold_for(self, template_shape: tuple[int, ...]) -> float:
         """The given threshold, or the automatic one for a template of this (h, w) searched
@@ -112,15 +138,92 @@ class PageMatcher:
 
     def match(self, label: str, template_box: Box, options: MatchOptions = MatchOptions(), *,
               progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> MatchResult:
-        """Every occurrence of the ornament inside `template_box`, best first."""
-        x0, y0, x1, y1 = _pixel_box(template_box, self.shape)
-        band = search_band(self.shape[0], (x0, y0, x1, y1), options.neighbourhood)
-        found = self.match_image(label, self.gray[y0:y1, x0:x1], options, band=band, progress=progress,
+        """Every occurrence of the ornament inside `template_box`, best first.
+
+        With flips searched, the best mirrored occurrences found become a second template for the
+        mirrored poses (a mirror sort is cut separately and is no exact mirror of the plain one).
+        """
+        return self.match_boxes(label, [template_box], options, progress=progress, cancel=cancel)
+
+    def match_boxes(self, label: str, boxes: list[Box], options: MatchOptions = MatchOptions(), *,
+                    progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> MatchResult:
+        """Every occurrence of one label drawn with one or more boxes, best first.
+
+        The first box is the template; each further box (a mirror sort, a re-cut copy) is a
+        template for the pose in which it shows the first one, and its matches are reported in
+        poses of the first template, as printed.
+        """
+        pixel_boxes = [_pixel_box(box, self.shape) for box in boxes]
+        x0, y0, x1, y1 = pixel_boxes[0]
+        first = self.gray[y0:y1, x0:x1]
+        band = search_band(self.shape[0], pixel_boxes[0], options.neighbourhood)
+        passes = [self.match_image(label, first, options, band=band, progress=_part(progress, 0, len(boxes)),
+                                   cancel=cancel)]
+        owns = [_own_match(label, pixel_boxes[0], Pose())]
+        for box in pixel_boxes[1:]:
+            bx0, by0, bx1, by1 = box
+            second = self.gray[by0:by1, bx0:bx1]
+            relative = relative_pose(first, second, options.poses())
+            owns.append(_own_match(label, box, relative, first.shape))
+            found = self.match_image(label, second, options, band=search_band(self.shape[0], box, options.neighbourhood),
+                                     progress=_part(progress, len(passes), len(boxes)), cancel=cancel)
+            passes.append(in_first_pose(found, relative, first.shape))
+        result = _combined(label, passes, owns, options, first.shape)
+        if len(boxes) == 1 and options.flip:
+            result = self._with_mirror_sort(result, first, options, band, cancel)
+        return replace(result, template_boxes=tuple(pixel_boxes))
+
+    def _with_mirror_sort(self, result: MatchResult, first: np.ndarray, options: MatchOptions, band: Band,
+                          cancel: CancelCheck | None) -> MatchResult:
+        """The page searched again with the best mirrored occurrence as the mirrored poses' template.
+
+        A mirror sort scores low against the plain template mirrored (0.35-0.6), often under the
+        cut, so mirrored matches a little under it count as evidence too; the second pass is kept
+        only when its template finds others like itself (a group, not one chance match).
+        """
+        lowest = max(result.floor, result.threshold - MIRROR_REACH)
+        kept = result.above()
+        # A mirror sort is set in a row beside sorts already found, and scores clearly above the
+        # chance matches elsewhere (letters, rules): a mirrored match alone is chance.
+        in_row = {id(m) for m in result.matches if _in_a_row(m, [o for o in kept if o is not m], first.shape)}
+        chance = max((m.score for m in result.matches if m.score < result.threshold and id(m) not in in_row),
+                     default=result.floor)
+        lowest = max(lowest, chance + MIN_GAP)
+        mirrored = [m for m in result.matches if lowest <= m.score < SELF_SCORE and id(m) in in_row
+                    and np.linalg.det(m.pose.linear_map()) < 0]
+        best = next((m for m in mirrored[:MIRROR_TRIES] if self._unturned_score(first, m, options.rotations)
+                     < m.score - MIRROR_MARGIN), None)
+        if best is None:
+            return result
+        bx0, by0, bx1, by1 = _pixel_box(best.box, self.shape)
+        second = self.gray[by0:by1, bx0:bx1]
+        if min(second.shape) < MIN_TEMPLATE_SIDE:
+            return result
+        # Unflipped, the mirror sort's template covers exactly the mirrored poses of the first.
+        # Its sizes are the first template's, relative to the size it was cut at.
+        scales = tuple(scale / best.pose.scale for scale in options.scales)
+        found = self.match_image(result.label, second, replace(options, flip=False, scales=scales), band=band,
                                  cancel=cancel)
-        # The user's own box is an occurrence by definition, whatever scales were searched.
-        own = Match(label, 1.0, Pose(), np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
-        kept = suppress([own, *found.matches])
-        return replace(found, template_boxes=((x0, y0, x1, y1),), matches=tuple(kept))
+        # The second template finds itself with 1: its place keeps the first template's score.
+        found = replace(found, matches=tuple(m for m in found.matches if m.score < SELF_SCORE))
+        moved = in_first_pose(found, best.pose, first.shape)
+        if not any(m.score >= max(result.threshold, MIRROR_GROUP) and _in_a_row(m, kept, first.shape)
+                   for m in moved.matches):
+            return result
+        passes = [replace(result, matches=tuple(m for m in result.matches if m.score < SELF_SCORE)), moved]
+        owns = [m for m in result.matches if m.score >= SELF_SCORE]
+        return _combined(result.label, passes, owns, options, first.shape)
+
+    def _unturned_score(self, template: np.ndarray, match: Match, rotations: tuple[float, ...]) -> float:
+        """The best score at a match's place of the template turned but not mirrored."""
+        size = (template.shape[1], template.shape[0])
+        paper = _paper_level(template)
+        best = -1.0
+        for rotation in rotations:
+            image, _ = render_pose(template, Pose(rotation, "none", match.pose.scale), border_value=paper)
+            found = self._rescore(_PosedTemplate(Pose(rotation), np.float32(image)), match.centre, 3, size, "")
+            best = max(best, found.score if found is not None else -1.0)
+        return best
 
     def match_image(self, label: str, template: np.ndarray, options: MatchOptions = MatchOptions(), *,
                     band: Band | None = None, progress: ProgressCallback | None = None,
@@ -128,7 +231,8 @@ class PageMatcher:
         """Every occurrence of `template` ((h, w) gray, cut from this page or another) in `band`.
 
         band: the rows whose occurrences count; None for the whole page. The result names no
-        template box, since the template need not lie on this page.
+        template box, since the template need not lie on this page. Without a threshold in
+        `options`, the cut is the gap in the template's own scores (threshold.gap_threshold).
         """
         if template.ndim == 3:
             template = cv2.cvtColor(template, cv2.COLOR_BGR2GRAY)
@@ -140,40 +244,103 @@ class PageMatcher:
         steps = _Steps(progress, cancel)
         posed = _distinct_poses(template, options.poses(), steps)
         neighbours = _scale_neighbours(posed)
-        threshold = options.threshold_for(template.shape)
-        floor = round(max(options.floor, threshold - FLOOR_BELOW_THRESHOLD), 4)
+        fallback = options.threshold_for(template.shape)
+        floor = options.floor_for(template.shape)
         size = (template.shape[1], template.shape[0])
-        candidates: list[Match] = []
+        likeness = _Likeness(posed)
         # Each size is searched on the pyramid level that suits it: a template at twice its size
         # can be shrunk twice as much as at its own.
-        for factor, group in _by_coarse_factor(posed, template.shape).items():
+        peaks: list[tuple[float, int, tuple[int, int, np.ndarray]]] = []
+        groups = list(_by_coarse_factor(posed, template.shape).items())
+        for index, (factor, group) in enumerate(groups):
             _attach_coarse(group, factor)
-            peaks = self._coarse_peaks(group, band, factor, floor - COARSE_SLACK, steps)
-            candidates += self._refine(peaks, group, neighbours, factor, size, label, floor, steps)
-        # Below the floor a candidate can neither be kept nor suppress a better one.
-        candidates = [m for m in candidates if m.score >= floor and band.contains(m.centre[1])]
-        kept = suppress(candidates, likeness=_Likeness(posed))
+            peaks += [(float(p[2].max()), index, p)
+                      for p in self._coarse_peaks(group, band, factor, floor - COARSE_SLACK, steps)]
+        peaks.sort(key=lambda item: -item[0])
+        peaks = peaks[:MAX_CANDIDATES]
+        steps.begin(len(peaks))
+        candidates: list[Match] = []
+        kept: list[Match] = []
+        threshold = fallback
+        # Best coarse peaks first, a wave at a time: once a whole wave rescores under the cut its
+        # scores show, the rest (worse at the coarse level) are chance matches, left unscored.
+        for start in range(0, len(peaks), WAVE):
+            wave = peaks[start:start + WAVE]
+            found = []
+            for index in sorted({item[1] for item in wave}):
+                factor, group = groups[index]
+                found += self._refine([item[2] for item in wave if item[1] == index], group, neighbours, factor,
+                                      size, label, floor, steps)
+            # Below the floor a candidate can neither be kept nor suppress a better one.
+            found = [m for m in found if m.score >= floor and band.contains(m.centre[1])]
+            candidates += found
+            # Enough to estimate the cut: the matches kept so far, with the new ones.
+            kept = suppress(kept + found, likeness=likeness)
+            if options.threshold is None:
+                threshold = gap_threshold([m.score for m in kept], floor, fallback)
+            if max((m.score for m in found), default=-1.0) < threshold:
+                break
+        steps.finish()
+        kept = suppress(candidates, likeness=likeness)
+        kept = self._refine_scales(kept, template, options, threshold)
+        if options.threshold is None:
+            threshold = gap_threshold([m.score for m in kept], floor, fallback)
         return MatchResult(label, (), tuple(kept), floor, threshold)
 
     def match_all(self, templates: Mapping[str, list[Box]], options: MatchOptions = MatchOptions(), *,
                   progress: ProgressCallback | None = None,
                   cancel: CancelCheck | None = None) -> dict[str, MatchResult]:
-        """Every label's matches; a label drawn with several boxes gets their matches merged.
+        """Every label's matches (see match_boxes), labels competing for the same ink (nms.compete).
 
-        progress counts template boxes done out of all of them.
+        progress counts labels done out of all of them.
         """
-        total = sum(len(boxes) for boxes in templates.values())
-        done = 0
         results: dict[str, MatchResult] = {}
-        for label, boxes in templates.items():
-            found = []
-            for box in boxes:
-                found.append(self.match(label, box, options, cancel=cancel))
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            results[label] = merge_results(found)
-        return results
+        for done, (label, boxes) in enumerate(templates.items(), start=1):
+            results[label] = self.match_boxes(label, list(boxes), options, cancel=cancel)
+            if progress is not None:
+                progress(done, len(templates))
+        return compete(results)
+
+    def _refine_scales(self, matches: list[Match], template: np.ndarray, options: MatchOptions,
+                       threshold: float) -> list[Match]:
+        """Each kept match's scale refined finely between the searched scales either side of it.
+
+        The searched scales are far apart (0.8 to 1.25 in 5 steps is 12% a step), and a match at
+        1.0 can score best at the step beside it; the fine steps find the true size.
+        """
+        scales = sorted(set(options.scales))
+        if len(scales) < 2:
+            return matches
+        size = (template.shape[1], template.shape[0])
+        paper = _paper_level(template)
+        cache: dict[Pose, np.ndarray] = {}
+        refined: list[Match] = []
+        for match in matches:
+            if match.score < threshold or match.score >= SELF_SCORE or match.pose.scale not in scales:
+                refined.append(match)
+                continue
+            rank = scales.index(match.pose.scale)
+            low = scales[max(0, rank - 1)]
+            high = scales[min(len(scales) - 1, rank + 1)]
+            fine = {float(v) for v in np.geomspace(math.sqrt(low * match.pose.scale),
+                                                   math.sqrt(high * match.pose.scale), FINE_SCALES)}
+            if low <= 1.0 <= high:
+                fine.add(1.0)
+            tried = [match]
+            for scale in sorted(fine):
+                pose = Pose(match.pose.rotation, match.pose.flip, round(scale, 4))
+                if pose not in cache:
+                    cache[pose] = render_pose(template, pose, border_value=paper)[0].astype(np.float32)
+                if min(cache[pose].shape) < MIN_TEMPLATE_SIDE:
+                    continue
+                candidate = self._rescore(_PosedTemplate(pose, cache[pose]), match.centre, 2, size, match.label)
+                if candidate is not None:
+                    tried.append(candidate)
+            # Scores this close are a tie: the size nearest the template's own is the one reported.
+            top = max(m.score for m in tried)
+            refined.append(min((m for m in tried if m.score >= top - SCALE_TIE),
+                               key=lambda m: (abs(math.log(m.pose.scale)), -m.score)))
+        return sorted(refined, key=lambda m: -m.score)
 
     def _coarse_peaks(self, posed: list[_PosedTemplate], band: Band, factor: int, floor: float,
                       steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
@@ -222,7 +389,6 @@ class PageMatcher:
 
         neighbours: for each pose, the same orientation one scale step smaller and larger.
         """
-        steps.begin(len(peaks))
         orientations = [(p.pose.rotation, p.pose.flip) for p in posed]
 
         def refine_peak(peak: tuple[int, int, np.ndarray]) -> list[Match]:
@@ -343,9 +509,77 @@ class _Steps:
         if self._progress is not None:
             self._progress(self._done, self._total)
 
+    def finish(self) -> None:
+        """All steps done, including those skipped (peaks left unscored)."""
+        self._done = self._total
+        if self._progress is not None:
+            self._progress(self._done, self._total)
+
     def check(self) -> None:
         if self._cancel is not None and self._cancel():
             raise MatchCancelled("matching cancelled")
+
+
+def _part(progress: ProgressCallback | None, part: int, parts: int) -> ProgressCallback | None:
+    """Progress of one of `parts` equal parts of a job, as progress of the whole job."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(part * total + done, parts * total)
+
+
+def _own_match(label: str, box: tuple[int, int, int, int], pose: Pose,
+               first_shape: tuple[int, ...] | None = None) -> Match:
+    """The occurrence a template box is by definition: score 1, in the pose it shows the first template."""
+    x0, y0, x1, y1 = box
+    if first_shape is None:
+        return Match(label, 1.0, pose, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
+    return Match(label, 1.0, pose, pose_quad(first_shape[1], first_shape[0], pose, ((x0 + x1) / 2, (y0 + y1) / 2)))
+
+
+def _in_a_row(match: Match, others: list[Match], shape: tuple[int, ...]) -> bool:
+    """True when `match` lies in line with one of `others`, across or down the page, within
+    MIRROR_ROW_REACH template sizes of it (shape: the template's (h, w))."""
+    side = float(max(shape[:2]))
+    x, y = match.centre
+    for other in others:
+        dx, dy = abs(other.centre[0] - x), abs(other.centre[1] - y)
+        if min(dx, dy) < 0.25 * side and max(dx, dy) < MIRROR_ROW_REACH * side:
+            return True
+    return False
+
+
+def relative_pose(first: np.ndarray, second: np.ndarray, poses: list[Pose]) -> Pose:
+    """The pose in which `second` ((h, w), a further template box) shows `first`: the searched
+    turn and flip whose rendering of `first`, brought to the size of `second`, correlates best."""
+    best, best_score = Pose(), -2.0
+    for rotation, flip in dict.fromkeys((p.rotation, p.flip) for p in poses):
+        image, _ = render_pose(first, Pose(rotation, flip), border_value=_paper_level(first))
+        resized = cv2.resize(np.float32(image), (second.shape[1], second.shape[0]), interpolation=cv2.INTER_AREA)
+        score = self_similarity(resized, second)
+        if score > best_score:
+            best, best_score = Pose(rotation, flip), score
+    quad = pose_quad(first.shape[1], first.shape[0], best, (0.0, 0.0))
+    scale = math.sqrt(second.shape[0] * second.shape[1] / max(1.0, float(np.ptp(quad[:, 0]) * np.ptp(quad[:, 1]))))
+    return Pose(best.rotation, best.flip, round(scale, 4))
+
+
+def in_first_pose(result: MatchResult, relative: Pose, first_shape: tuple[int, ...]) -> MatchResult:
+    """Matches of a template that shows the first one in `relative`, put in the first one's poses."""
+    moved = []
+    for match in result.matches:
+        pose = compose(match.pose, relative)
+        moved.append(replace(match, pose=pose, quad=pose_quad(first_shape[1], first_shape[0], pose, match.centre)))
+    return replace(result, matches=tuple(moved))
+
+
+def _combined(label: str, passes: list[MatchResult], owns: list[Match], options: MatchOptions,
+              first_shape: tuple[int, ...]) -> MatchResult:
+    """One result from several templates' passes and the template boxes' own occurrences."""
+    matches = suppress([*owns, *(m for r in passes for m in r.matches)])
+    floor = min(r.floor for r in passes)
+    threshold = options.threshold if options.threshold is not None else gap_threshold(
+        [m.score for m in matches], floor, options.threshold_for(first_shape))
+    return MatchResult(label, (), tuple(matches), floor, threshold)
 
 
 def merge_results(results: list[MatchResult]) -> MatchResult:

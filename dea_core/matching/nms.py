@@ -1,18 +1,23 @@
-"""Non-maximum suppression across poses: one match per ornament."""
+"""Non-maximum suppression across poses and labels: one match per ornament, one ornament per place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from dea_core.matching.poses import Pose
-from dea_core.matching.result import Match
+from dea_core.matching.result import Match, MatchResult
 
 # Two matches overlapping more than this (intersection over union of their quadrilaterals)
 # are the same ornament; neighbours in a headpiece row touch but barely overlap.
 NMS_IOU = 0.3
+# Ornaments never overlap: a candidate sharing more than this of the smaller of two boxes with a
+# better match is a half piece, or a straddle of two neighbours, not another ornament. Touching
+# neighbours in a row share a few pixels of their hand-drawn boxes, far less.
+OVERLAP_SHARE = 0.25
 # Scores this close count as a tie: the simpler pose is reported (symmetric ornaments).
 POSE_TIE = 0.02
 # How much better a less simple pose must score, as a share of the gap it would show if the
@@ -34,6 +39,20 @@ def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def overlap_share(a: np.ndarray, b: np.ndarray) -> float:
+    """The intersection of two convex quadrilaterals (4, 2) as a share of the smaller one's area."""
+    area_a = abs(cv2.contourArea(a.astype(np.float32)))
+    area_b = abs(cv2.contourArea(b.astype(np.float32)))
+    if area_a <= 0 or area_b <= 0:
+        return 0.0
+    inter, _ = cv2.intersectConvexConvex(_counter_clockwise(a), _counter_clockwise(b))
+    return float(inter / min(area_a, area_b))
+
+
+def _same_place(a: Match, b: Match, iou: float) -> bool:
+    return quad_iou(a.quad, b.quad) > iou or overlap_share(a.quad, b.quad) > OVERLAP_SHARE
+
+
 def _counter_clockwise(quad: np.ndarray) -> np.ndarray:
     """Vertices in one winding: a mirrored quad winds the other way, which intersection rejects."""
     points = quad.astype(np.float32)
@@ -46,6 +65,9 @@ def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TI
              likeness: PoseLikeness | None = None) -> list[Match]:
     """Greedy NMS by score; within a tie the simplest pose stands for the ornament.
 
+    A candidate overlapping a better one by more than `iou`, or covering more than OVERLAP_SHARE
+    of it (or being covered so), is absorbed by it.
+
     likeness(a, b): how alike (NCC, -1 to 1) the template looks in poses a and b. A nearly
     symmetric fleuron scores about the same mirrored or not, so a small lead of the mirrored
     pose is noise, not evidence; an asymmetric one would lose most of its score if mirrored.
@@ -54,14 +76,20 @@ def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TI
     """
     ordered = sorted(candidates, key=lambda m: -m.score)
     boxes = np.array([m.box for m in ordered]).reshape(-1, 4)
+    upright = np.array([m.is_upright for m in ordered], dtype=bool)
+    kept_boxes = np.empty((len(ordered), 4))
     kept: list[int] = []
     absorbed: list[list[Match]] = []
     for index, candidate in enumerate(ordered):
-        for slot in _overlapping(boxes[index], boxes[kept]):
-            if quad_iou(candidate.quad, ordered[kept[slot]].quad) > iou:
+        touching, same = _box_overlaps(boxes[index], kept_boxes[:len(kept)], iou)
+        for slot in np.flatnonzero(touching):
+            alike = same[slot]
+            # Upright boxes are their own quadrilaterals: box arithmetic decides; turned ones need the quads.
+            if alike if upright[index] and upright[kept[slot]] else _same_place(candidate, ordered[kept[slot]], iou):
                 absorbed[slot].append(candidate)
                 break
         else:
+            kept_boxes[len(kept)] = boxes[index]
             kept.append(index)
             absorbed.append([candidate])
     chosen = [_simplest_of_tie(group, tie, likeness) for group in absorbed]
@@ -72,6 +100,18 @@ def _overlapping(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Indices of the upright boxes (N, 4) in `others` that overlap `box` at all."""
     hit = ((others[:, 0] < box[2]) & (box[0] < others[:, 2]) & (others[:, 1] < box[3]) & (box[1] < others[:, 3]))
     return np.flatnonzero(hit)
+
+
+def _box_overlaps(box: np.ndarray, others: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
+    """For upright boxes (N, 4): where `box` and the other overlap at all, and where they overlap
+    by more than `iou` or share more than OVERLAP_SHARE of the smaller one (_same_place's rule)."""
+    iw = np.minimum(others[:, 2], box[2]) - np.maximum(others[:, 0], box[0])
+    ih = np.minimum(others[:, 3], box[3]) - np.maximum(others[:, 1], box[1])
+    touching = (iw > 0) & (ih > 0)
+    inter = iw * ih * touching
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    return touching, (inter > iou * (area + areas - inter)) | (inter > OVERLAP_SHARE * np.minimum(area, areas))
 
 
 def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> Match:
@@ -85,3 +125,31 @@ def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> 
         return m.score >= best.score - margin and quad_iou(m.quad, best.quad) > 0.7
 
     return min(filter(ties, group), key=lambda m: (m.pose.simplicity(), -m.score))
+
+
+def compete(results: Mapping[str, MatchResult],
+            rivals: Mapping[str, MatchResult] | None = None) -> dict[str, MatchResult]:
+    """Labels compete for ink: a match covering a place claimed by another label is dropped.
+
+    Claims are made in order of how far each match stands above its own label's threshold (a
+    tiny template's 0.9 on a speck of a large ornament means less than the ornament's 0.8), and
+    only matches at or above their threshold claim. rivals: other labels' results, which claim
+    places but are not returned (the window keeps them as they are). Returns `results` with the
+    losing matches removed, each label's order kept.
+    """
+    pool = [*results.values(), *(rivals or {}).values()]
+    ranked = sorted(((m.score - r.threshold, m) for r in pool for m in r.matches),
+                    key=lambda item: -item[0])
+    claims: list[Match] = []
+    claim_boxes = np.zeros((0, 4))
+    lost: set[int] = set()
+    for margin, match in ranked:
+        others = [claims[i] for i in _overlapping(np.array(match.box), claim_boxes)]
+        if any(c.label != match.label and _same_place(match, c, NMS_IOU) for c in others):
+            lost.add(id(match))
+            continue
+        if margin >= 0:
+            claims.append(match)
+            claim_boxes = np.vstack([claim_boxes, match.box])
+    return {label: replace(r, matches=tuple(m for m in r.matches if id(m) not in lost))
+            for label, r in results.items()}

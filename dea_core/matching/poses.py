@@ -166,3 +166,25 @@ def posed_size(width: float, height: float, pose: Pose) -> tuple[float, float]:
     """Width and height of the upright box around a `width` x `height` template in `pose`."""
     quad = pose_quad(width, height, pose, (0.0, 0.0))
     return float(np.ptp(quad[:, 0])), float(np.ptp(quad[:, 1]))
+
+
+def compose(outer: Pose, inner: Pose) -> Pose:
+    """The pose of a template moved by `inner`, then by `outer`, as the simplest equivalent pose.
+
+    A second template cut from a mirrored occurrence looks like the first in `inner`; an
+    occurrence found in `outer` of that second template is then the first one in this pose.
+    """
+    linear = outer.linear_map() @ inner.linear_map()
+    scale = math.sqrt(abs(np.linalg.det(linear)))
+    unit = linear / scale
+    flip: Flip = "none"
+    if np.linalg.det(unit) < 0:
+        flip = "mirrored"
+        unit = unit @ np.diag([-1.0, 1.0])
+    angle = normalise_angle(round(math.degrees(math.atan2(unit[0, 1], unit[0, 0])), 6))
+    pose = Pose(0.0 if angle >= 360.0 - 1e-6 else angle, flip, round(scale, 6))
+    if flip == "mirrored":
+        # Mirrored and turned 180 is flipped (upside down), which a person names more simply.
+        flipped = Pose(normalise_angle(pose.rotation - 180.0), "flipped", pose.scale)
+        pose = min((pose, flipped), key=Pose.simplicity)
+    return pose

@@ -43,7 +43,7 @@ class Match:
 @dataclass(frozen=True)
 class MatchResult:
     """Every match of one label's template boxes down to `floor`, best first, and the
-    threshold chosen for them (the user's, or the automatic one for the template's size).
+    threshold chosen for them (the user's, or the gap in the template's own scores, threshold.py).
 
     The GUI's + and - buttons filter by threshold without matching again: greedy NMS
     keeps the same boxes above a threshold whether it ran before or after the cut.

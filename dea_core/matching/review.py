@@ -251,6 +251,14 @@ class PageReview:
         entry = self.get(label).renamed(new_label, note)
         return PageReview(tuple(entry if e.label == label else e for e in self.labels))
 
+    def with_results(self, results: dict[str, MatchResult]) -> PageReview:
+        """New matching results for some of the labels (see LabelReview.with_result)."""
+        after = self
+        for label, result in results.items():
+            if label in after:
+                after = after.replaced(after.get(label).with_result(result))
+        return after
+
     def notes(self) -> dict[str, str]:
         return {entry.label: entry.note for entry in self.labels if entry.note}
 
@@ -306,6 +314,13 @@ def review_to_label_file(base: LabelFile, review: PageReview, *, polygon: bool =
                 shape.extra[MATCH_KEY]["edited"] = True
             shapes.append(shape)
     return replace(base, shapes=shapes)
+
+
+def matched_label_file(label_file: LabelFile, results: dict[str, MatchResult], *, polygon: bool = False) -> LabelFile:
+    """`label_file` with matching results, written as the window writes them: read as a review,
+    given the results, written back. The one way matches reach a file, from the window or `dea match`."""
+    review, base = review_from_label_file(label_file)
+    return review_to_label_file(base, review.with_results(results), polygon=polygon)
 
 
 def _own_occurrence(found: list[ReviewedMatch], box: Box) -> ReviewedMatch | None:

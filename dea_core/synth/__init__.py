@@ -16,6 +16,7 @@ from dea_core.synth.pages import (
     write_labelme,
 )
 from dea_core.synth.pieces import PieceError, PieceSymmetry, load_pieces, load_symmetry, whiten_paper
+from dea_core.synth.rows import generate_rows_page
 
 __all__ = [
     "PRESETS",
@@ -26,6 +27,7 @@ __all__ = [
     "PlacedOrnament",
     "SyntheticPage",
     "generate_page",
+    "generate_rows_page",
     "load_pieces",
     "load_symmetry",
     "read_truth",

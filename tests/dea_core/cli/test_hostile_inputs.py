@@ -685,7 +685,7 @@ HOSTILE_VALUES = ["nan", "-inf", "1e400", "9" * 60, "", "1/0"]
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
-    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    subparsers = next(a for a in build_parser(full=True)._actions if isinstance(a, argparse._SubParsersAction))
     return dict(subparsers.choices)
 
 

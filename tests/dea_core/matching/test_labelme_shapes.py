@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 
 from dea_core.io.labelme_json import Shape, new_label_file
-from dea_core.matching.labelme_shapes import match_to_shape, shape_to_match, template_boxes, with_matches
+from dea_core.matching.labelme_shapes import match_to_shape, shape_to_match
 from dea_core.matching.poses import Pose, pose_quad
 from dea_core.matching.result import Match, MatchResult
+from dea_core.matching.review import matched_label_file
 
 
 def match(pose: Pose, centre=(50.0, 40.0), score=0.8, label="a") -> Match:
@@ -40,26 +41,13 @@ def test_shapes_drawn_by_hand_are_not_matches():
     assert shape_to_match(Shape("a", [[0, 0], [5, 5]])) is None
 
 
-def test_template_boxes_skip_matches_but_keep_the_template_and_hand_drawn_boxes():
-    lf = new_label_file("page.png", 100, 100, [
-        Shape("a", [[10, 10], [30, 20]]),
-        match_to_shape(match(Pose()), is_template=True),
-        match_to_shape(match(Pose(), centre=(80, 40))),
-        Shape("b", [[1, 1], [2, 2], [9, 3]], shape_type="polygon"),
-        Shape("c", [[1, 1]], shape_type="point"),
-    ])
-    boxes = template_boxes(lf)
-    assert boxes == {"a": [(10, 10, 30, 20), (40.0, 35.0, 60.0, 45.0)], "b": [(1, 1, 9, 3)]}
-    assert template_boxes(lf, ["b"]) == {"b": [(1, 1, 9, 3)]}
-
-
-def test_with_matches_replaces_matched_labels_and_keeps_the_others():
-    kept = Shape("other", [[0, 0], [3, 3]])
-    lf = new_label_file("page.png", 100, 100, [Shape("a", [[40, 35], [60, 45]]), kept])
+def test_matched_label_file_replaces_matched_labels_and_keeps_the_others():
+    kept = Shape("other", [[0, 0], [3, 3]], shape_type="polygon")
+    lf = new_label_file("page.png", 100, 100, [Shape("a", [[40, 35], [60, 45]], description="a sun"), kept])
     found = (match(Pose(), score=1.0), match(Pose(180), centre=(20, 20), score=0.7), match(Pose(), score=0.5))
     result = MatchResult("a", ((40, 35, 60, 45),), found, 0.4, 0.6)
-    out = with_matches(lf, {"a": result}, notes={"a": "a sun"})
-    assert out.shapes[0] is kept
+    out = matched_label_file(lf, {"a": result})
+    assert out.shapes[0] == kept
     matched = out.shapes[1:]
     assert len(matched) == 2
     assert [s.extra["match"]["template"] for s in matched] == [True, False]

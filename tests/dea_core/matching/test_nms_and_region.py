@@ -36,11 +36,18 @@ def test_suppress_reports_the_plain_pose_when_a_flip_ties_with_it():
     assert clear_win[0].pose == Pose(0, "mirrored")
 
 
-def reference_nms(candidates: list[Match], iou: float) -> list[Match]:
-    """Textbook greedy NMS: keep the best, drop what overlaps any kept one, repeat."""
+def reference_nms(candidates: list[Match], iou: float, share: float = 0.25) -> list[Match]:
+    """Textbook greedy NMS on upright boxes: keep the best, drop what overlaps any kept one by
+    more than `iou`, or covers more than `share` of the smaller box, repeat."""
+    def overlap(a, b):
+        iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+        ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        areas = [(q[2] - q[0]) * (q[3] - q[1]) for q in (a, b)]
+        return iw * ih / (sum(areas) - iw * ih), iw * ih / min(areas)
+
     kept: list[Match] = []
     for m in sorted(candidates, key=lambda c: -c.score):
-        if all(quad_iou(m.quad, k.quad) <= iou for k in kept):
+        if all(overlap(m.box, k.box)[0] <= iou and overlap(m.box, k.box)[1] <= share for k in kept):
             kept.append(m)
     return kept
 
