@@ -1,6 +1,6 @@
 """The DEA's verdicts on the open page, kept with the page and saved in its LabelMe JSON (Qt-free).
 
-Saving follows `dea score`'s format (dea_core.dea.results): a box of the page that a verdict falls
+Saving follows `dea score`'s format (dea_core.dea.record, shared with the scorer): a box of the page that a verdict falls
 on (same label, IoU at least 0.5) gets LabelMe's shape flag "anomaly" and a "dea" record with the
 scores. Verdicts on no box of the page (an unknown vignette, or a vignette nobody boxed) go in the
 file's own "dea" record, with the threshold and the model, so nothing the DEA said is lost; opening
@@ -14,34 +14,12 @@ from typing import Any, Final
 
 import numpy as np
 
+from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY, Verdict, read_verdict, shape_box, shape_verdicts
 from dea_core.io.labelme_json import LabelFile, Shape
 from dea_core.matching.nms import quad_iou
 from dea_core.matching.review import box_quad
 
-# The names `dea score` writes (dea_core.dea.results, which loads PyTorch: not imported here).
-DEA_KEY: Final = "dea"
-ANOMALY_FLAG: Final = "anomaly"
 SAME_BOX_IOU: Final = 0.5
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One vignette's verdict (the fields of dea_core.dea.scoring.VignetteVerdict)."""
-
-    label: str
-    box: tuple[float, float, float, float]
-    detection_score: float
-    anomaly_score: float
-    anomaly: bool
-    unknown: bool = False
-
-    def record(self, threshold: float) -> dict[str, Any]:
-        return {"anomaly_score": round(self.anomaly_score, 4), "threshold": round(threshold, 4),
-                "detection_score": round(self.detection_score, 4), "unknown": self.unknown}
-
-    def tag(self) -> str:
-        """The few characters shown on its box: 'unknown' or '⚠ 0.83' (the anomaly score)."""
-        return "unknown" if self.unknown else f"⚠ {self.anomaly_score:.2f}"
 
 
 @dataclass(frozen=True)
@@ -98,33 +76,21 @@ class PageScores:
 
     @classmethod
     def read(cls, label_file: LabelFile) -> PageScores | None:
-        """The verdicts a file saved by `annotate` holds, or None."""
+        """The verdicts a file saved by `annotate` or written by `dea score` holds, or None."""
         page = label_file.extra.get(DEA_KEY)
+        verdicts, threshold = shape_verdicts(label_file.shapes)
         if not isinstance(page, dict):
-            return None
-        verdicts = [_read_verdict(shape.label, _shape_box(shape), bool(shape.flags.get(ANOMALY_FLAG)),
-                                  shape.extra[DEA_KEY])
-                    for shape in label_file.shapes if isinstance(shape.extra.get(DEA_KEY), dict)]
-        verdicts += [_read_verdict(str(raw["label"]), tuple(raw["box"]), bool(raw["anomaly"]), raw)
+            return cls(tuple(verdicts), threshold or 0.0, "") if verdicts else None
+        verdicts += [read_verdict(str(raw["label"]), tuple(raw["box"]), bool(raw["anomaly"]), raw)
                      for raw in page.get("unmatched", []) if isinstance(raw, dict)]
-        return cls(tuple(verdicts), float(page.get("threshold", 0.0)), str(page.get("model", "")))
+        return cls(tuple(verdicts), float(page.get("threshold", threshold or 0.0)), str(page.get("model", "")))
 
 
 def _verdict_on(shape: Shape, verdicts: list[Verdict]) -> Verdict | None:
     """The verdict of the same label lying on the shape's box, best overlap first."""
     if len(shape.points) < 2:
         return None
-    quad = box_quad(_shape_box(shape))
+    quad = box_quad(shape_box(shape))
     scored = [(quad_iou(box_quad(v.box), quad), v) for v in verdicts if v.label == shape.label and not v.unknown]
     best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
     return best[1] if best[0] >= SAME_BOX_IOU else None
-
-
-def _shape_box(shape: Shape) -> tuple[float, float, float, float]:
-    points = np.asarray(shape.points, dtype=float)
-    return (*points.min(axis=0).tolist(), *points.max(axis=0).tolist())
-
-
-def _read_verdict(label: str, box: tuple, anomaly: bool, record: dict[str, Any]) -> Verdict:
-    return Verdict(label, tuple(float(x) for x in box), float(record.get("detection_score", 0.0)),
-                   float(record.get("anomaly_score", 0.0)), anomaly, bool(record.get("unknown", False)))

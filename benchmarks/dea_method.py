@@ -46,8 +46,9 @@ class DEAMethod:
         detector = self._detector(dataset)
         model = self.work / f"dea-{self.decoder}.pt"
         if not model.exists():
+            epochs = self.options.redraw_epochs if self.decoder == "redraw" else self.options.dea_epochs
             train_dea(dataset, detector, model, DEAConfig(decoder=self.decoder),
-                      DEATrainConfig(epochs=self.options.dea_epochs, batch_size=8, learning_rate=self.options.dea_lr,
+                      DEATrainConfig(epochs=epochs, batch_size=8, learning_rate=self.options.dea_lr,
                                      seed=self.seed, device="auto"))
         self.scorer = AnomalyScorer.from_checkpoint(model)
 

@@ -39,8 +39,8 @@ SIZE_MULTIPLE: Final = 16  # four stride-2 layers
 
 
 def default_alignment(fine: bool = True) -> AlignOptions:
-    """Our alignment on CPU; `fine=False` keeps the coarse homographies (about 10x faster on ornaments)."""
-    return AlignOptions(fine=FineOptions() if fine else None, device="cpu")
+    """Our alignment; `fine=False` keeps the coarse homographies (about 10x faster on ornaments)."""
+    return AlignOptions(fine=FineOptions() if fine else None)
 
 
 @dataclass
@@ -82,6 +82,31 @@ class MeanOfAligned:
 
     def _score_unaligned(self, image: np.ndarray) -> ChangeScore:
         """A picture the engine cannot align is stretched onto the reference's size and compared there."""
+        h, w = image.shape[:2]
+        stretched = cv2.resize(image, (self.mean.shape[1], self.mean.shape[0]), interpolation=cv2.INTER_AREA)
+        difference = np.abs(ink_darkness(stretched) - self.mean)
+        return smoothed_score(cv2.resize(difference, (w, h), interpolation=cv2.INTER_LINEAR), self.smoothing)
+
+
+@dataclass
+class MeanOfGenuine:
+    """The naive baseline: genuine pictures stretched onto the first one's size and averaged, no alignment."""
+
+    smoothing: float = SMOOTHING_PX
+    name: str = "naive mean of genuine"
+    mean: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def fit(self, genuine_images: list[np.ndarray]) -> None:
+        if not genuine_images:
+            raise ValueError("MeanOfGenuine needs at least one genuine picture")
+        h, w = genuine_images[0].shape[:2]
+        self.mean = np.mean([ink_darkness(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA))
+                             for image in genuine_images], axis=0).astype(np.float32)
+
+    def score(self, image: np.ndarray) -> ChangeScore:
+        """Smoothed |ink darkness - mean|, the picture stretched onto the mean's size and the map back; (H, W)."""
+        if self.mean is None:
+            raise RuntimeError("MeanOfGenuine.score called before fit")
         h, w = image.shape[:2]
         stretched = cv2.resize(image, (self.mean.shape[1], self.mean.shape[0]), interpolation=cv2.INTER_AREA)
         difference = np.abs(ink_darkness(stretched) - self.mean)

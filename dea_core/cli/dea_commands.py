@@ -57,9 +57,11 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="trained detector (`dea train-detector`); not needed with --resume")
     parser.add_argument("-o", "--output", type=Path, metavar="DEA.pt", help="model file to write (default: the "
                         "--resume file)")
-    parser.add_argument("--decoder", choices=DECODERS, default="fc",
-                        help="fc: redraws each vignette as 128 x 128 grey (the DEA paper); deconv: as 64 x 64 "
-                             "colour, a smaller network (the internship report) (default fc)")
+    parser.add_argument("--decoder", choices=DECODERS, default=DEAConfig().decoder,
+                        help="redraw: draws the genuine sort the detector recognised, 128 x 128, laid on the print "
+                             "and checked against the trained layouts; fc: redraws each vignette from its features "
+                             "as 128 x 128 grey (the DEA paper); deconv: as 64 x 64 colour (the internship report) "
+                             f"(default {DEAConfig().decoder})")
     parser.add_argument("--lr", type=finite_float, default=_TRAIN.learning_rate,
                         help=f"learning rate of Adam (default {_TRAIN.learning_rate:g})")
     parser.add_argument("--fine-tune-detector", action="store_true",
@@ -111,6 +113,8 @@ picture, in OUT/:
   <name>.overlay.png         the picture with the anomaly heatmap over it
   <name>.heatmap.png         where the redrawn vignettes differ from the print (white = most)
   <name>.ssim-heatmap.png    the same by local structure, blind to lighter or heavier inking
+  <name>.anomaly.npy         with --save-maps: the anomaly map itself, float32 H x W (higher = more
+                             anomalous), for scripts
 """
 
 
@@ -128,6 +132,8 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--detection-threshold", type=finite_float, default=SCORE_THRESHOLD, metavar="SCORE",
                         help=f"lowest detector score for a vignette to be checked, 0 to 1 (default {SCORE_THRESHOLD})")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where to run (default auto)")
+    parser.add_argument("--save-maps", action="store_true",
+                        help="also write each picture's float anomaly map, <name>.anomaly.npy (H x W)")
     add_batch_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_score)
@@ -144,7 +150,7 @@ def run_score(args: argparse.Namespace) -> int:
         image, image_path = read_page(page)
         with ProgressBar(page.name, enabled=not args.quiet) as bar:
             scored = scorer.score_image(image, progress=bar.update, score_threshold=args.detection_threshold)
-        paths = write_scored(scored, image, image_path, args.output)
+        paths = write_scored(scored, image, image_path, args.output, args.save_maps)
         unknown = sum(v.unknown for v in scored.verdicts)
         changed = len(scored.anomalies) - unknown
         print(f"{page}: {len(scored.verdicts) - unknown} vignettes, {changed} look changed, {unknown} unknown; "
@@ -153,7 +159,7 @@ def run_score(args: argparse.Namespace) -> int:
                                                 "unknown": unknown})
 
     def expected(page: Path) -> list[Path]:
-        return list(output_paths(args.output, page_image_path(page).stem).values())
+        return list(output_paths(args.output, page_image_path(page).stem, args.save_maps).values())
 
     return finish(run_batch(batch_job("score", args.output, args, (args.model,)), pages, expected, process,
                             on_row=print_row))

@@ -5,6 +5,10 @@ conv8_2 10x10, conv9_2 5x5, conv10_2 3x3; conv11_2, 1x1, is left out) is RoIAlig
 (default 5) and brought to 1024 channels by a 1x1 convolution of that map, so n boxes give
 (n, 1024, 5, 5) whatever map they come from. A decoder turns that into the vignette:
 
+- "redraw" (the default): the genuine sort the detector recognised, in its template pose, 128 x 128
+  grey: a learnt picture of each class plus CODE_SIZE learnt pictures of its normal variation
+  (ink spread, wear), weighted by a code of CODE_SIZE numbers read from the encoded features. The
+  code is too narrow to copy a local change, so a re-cut or broken stroke is not redrawn;
 - "fc" (the DEA page): 5x5 average pooling to 1024, then 1024 -> 2048 -> 4096 -> 16384 with ReLU
   and a final sigmoid, a 128 x 128 x 1 vignette;
 - "deconv" (the internship report): 5x5x1024 -> 14x14x256 -> 32x32x32 -> 64x64x3, transposed
@@ -30,18 +34,20 @@ from dea_core.detection.boxes import cxcywh_to_xyxy, pairwise_iou
 from dea_core.detection.model import INPUT_SIZE, LIGHT_CHANNELS, SSD, VGG_CHANNELS
 from dea_core.detection.priors import FEATURE_MAPS, PriorLayout, make_priors
 
-DECODERS: Final = ("fc", "deconv")
+DECODERS: Final = ("redraw", "fc", "deconv")
 ENCODED_MAPS: Final = 5  # conv4_3 .. conv10_2
 FC_WIDTHS: Final = (2048, 4096)
 FC_SIDE: Final = 128
 DECONV_SIDE: Final = 64
+REDRAW_SIDE: Final = 128
+CODE_SIZE: Final = 4
 
 
 @dataclass(frozen=True)
 class DEAConfig:
     """The DEA's own part (the detector's settings travel with its weights); saved in checkpoints."""
 
-    decoder: str = "fc"
+    decoder: str = "redraw"
     roi_size: int = 5
     channels: int = 1024
     sampling_ratio: int = 2
@@ -59,6 +65,8 @@ class DEAConfig:
     @property
     def output_shape(self) -> tuple[int, int, int]:
         """(channels, height, width) of a reconstructed vignette."""
+        if self.decoder == "redraw":
+            return (1, REDRAW_SIDE, REDRAW_SIDE)
         return (1, FC_SIDE, FC_SIDE) if self.decoder == "fc" else (3, DECONV_SIDE, DECONV_SIDE)
 
     def to_dict(self) -> dict:
@@ -103,6 +111,28 @@ class DeconvDecoder(nn.Module):
         return self.layers(encoded)
 
 
+class RedrawDecoder(nn.Module):
+    """(n, C, k, k) and class numbers (n,) from 1 -> (n, 1, 128, 128) in [0, 1], paper 1: the class's
+    template plus its variation pictures weighted by a tanh-bounded code of CODE_SIZE numbers."""
+
+    def __init__(self, channels: int, classes: int, side: int = REDRAW_SIDE, code: int = CODE_SIZE) -> None:
+        super().__init__()
+        self.template = nn.Parameter(torch.zeros(classes, side, side))  # logits
+        self.variation = nn.Parameter(torch.zeros(classes, code, side, side))
+        self.code = nn.Sequential(nn.Linear(channels, code), nn.Tanh())
+        # The error genuine printings of each sort show at each place (compare.py), measured after training.
+        self.register_buffer("typical_error", torch.zeros(classes, side, side))
+
+    def forward(self, encoded: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        return self.draw(encoded.mean(dim=(2, 3)), classes)
+
+    def draw(self, pooled: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        """From pooled features (n, C) and class numbers (n,) from 1."""
+        index = classes.long() - 1
+        logits = self.template[index] + torch.einsum("nk,nkhw->nhw", self.code(pooled), self.variation[index])
+        return torch.sigmoid(logits)[:, None]
+
+
 class DEA(nn.Module):
     """SSD encoder + per-map 1x1 adapters + decoder.
 
@@ -115,7 +145,10 @@ class DEA(nn.Module):
         self.detector, self.config = detector, config
         in_channels = LIGHT_CHANNELS if detector.config.backbone == "light" else VGG_CHANNELS
         self.adapters = nn.ModuleList(nn.Conv2d(c, config.channels, 1) for c in in_channels[:ENCODED_MAPS])
-        self.decoder = FCDecoder(config.channels) if config.decoder == "fc" else DeconvDecoder(config.channels)
+        if config.decoder == "redraw":
+            self.decoder = RedrawDecoder(config.channels, len(detector.config.classes))
+        else:
+            self.decoder = FCDecoder(config.channels) if config.decoder == "fc" else DeconvDecoder(config.channels)
         priors = make_priors(PriorLayout(detector.config.priors))
         per_cell = PriorLayout(detector.config.priors).boxes_per_cell()
         per_map = [size * size * n for size, n in zip(FEATURE_MAPS, per_cell)]
@@ -144,9 +177,17 @@ class DEA(nn.Module):
             encoded[members] = self.adapters[level](pooled).to(encoded.dtype)
         return encoded
 
-    def forward(self, images: torch.Tensor, rois: torch.Tensor, detections: bool = False):
+    def forward(self, images: torch.Tensor, rois: torch.Tensor, detections: bool = False,
+                classes: torch.Tensor | None = None):
         """Reconstructions (n, *output_shape); with `detections`, also the detector's (offsets, logits)
-        from the same feature maps (training with the detector fine-tuned)."""
+        from the same feature maps (training with the detector fine-tuned). The redraw decoder needs
+        each box's class (n,), numbered from 1."""
         maps = self.detector.feature_maps(images)
-        reconstructed = self.decoder(self.encode(maps, rois))
+        encoded = self.encode(maps, rois)
+        if self.config.decoder == "redraw":
+            if classes is None:
+                raise ValueError("the redraw decoder draws a class: pass each box's class")
+            reconstructed = self.decoder(encoded, classes)
+        else:
+            reconstructed = self.decoder(encoded)
         return (reconstructed, self.detector.heads(maps)) if detections else reconstructed

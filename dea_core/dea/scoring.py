@@ -26,10 +26,14 @@ import cv2
 import numpy as np
 import torch
 
-from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map
+from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map, to_gray
+from dea_core.dea.compare import Comparison, compare_vignette, context_region, posed
+from dea_core.dea.layout import Layout, Match, Slot, best_layout, expected_box, reading_order
 from dea_core.dea.model import DEA
-from dea_core.dea.training import CHECKPOINT_KIND, dea_from_record, redraw
-from dea_core.dea.vignettes import anomaly_scores, grey
+from dea_core.dea.record import Verdict
+from dea_core.dea.saved import CHECKPOINT_KIND, dea_from_record
+from dea_core.dea.vignettes import anomaly_scores, grey, pooled_features, redraw
+from dea_core.detection.boxes import pairwise_iou
 from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.device import resolve_device
 from dea_core.detection.errors import CheckpointError, DetectionCancelled
@@ -45,18 +49,14 @@ _BAND_REACH: Final = 1.5  # vignettes the ornament's band reaches beyond its end
 _SMALLEST_UNKNOWN: Final = 64  # pixels: below this, a blob is a speck, whatever the vignettes' size
 _BATCH: Final = 8
 VIGNETTE_OVERLAP: Final = 0.5
+SEPARATE_SHARE: Final = 0.4
+RELOOK_THRESHOLD: Final = 0.05  # detector score accepted where the layout expects a vignette
+RELOOK_IOU: Final = 0.3
+_EMPTY_SLOT_INK: Final = 0.05  # share of a slot's pixels inked: below it, the slot is empty
+_PAINT_DILATION: Final = 7  # px: a layout finding is painted over its ink and a little around it
 
 
-@dataclass(frozen=True)
-class VignetteVerdict:
-    """One vignette: what the detector called it, where, and whether it looks changed."""
-
-    label: str
-    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in page pixels
-    detection_score: float  # 0 for an unknown vignette
-    anomaly_score: float
-    anomaly: bool
-    unknown: bool = False
+VignetteVerdict = Verdict  # the one verdict type (record.py), under the name scoring has always used
 
 
 @dataclass
@@ -77,12 +77,15 @@ class ScoredImage:
 class AnomalyScorer:
     """A trained DEA ready to check pages. Build it with `AnomalyScorer.from_checkpoint(path)`."""
 
-    def __init__(self, model: DEA, data: dict[str, Any], calibration: dict[str, Any], device: torch.device) -> None:
+    def __init__(self, model: DEA, data: dict[str, Any], calibration: dict[str, Any], device: torch.device,
+                 layouts: list[Layout] | None = None) -> None:
         self.model = model.to(device).eval()
         self.device = device
         self.crop_size, self.image_size = int(data["crop_size"]), int(data["image_size"])
         self.threshold = float(calibration["threshold"])
         self.detector = Detector(model.detector, self.crop_size, self.image_size, device)
+        self.layouts = layouts or []
+        self.classes = {name: i + 1 for i, name in enumerate(model.detector.config.classes)}
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "auto") -> AnomalyScorer:
@@ -90,7 +93,8 @@ class AnomalyScorer:
         if "calibration" not in record:
             raise CheckpointError(f"{path}: this DEA's training did not finish (no calibrated threshold); "
                                   "resume it with `dea train-dea --resume`")
-        return cls(dea_from_record(record, path), record["data"], record["calibration"], resolve_device(device))
+        layouts = [Layout.from_dict(raw) for raw in record.get("layouts", [])]
+        return cls(dea_from_record(record, path), record["data"], record["calibration"], resolve_device(device), layouts)
 
     @torch.no_grad()
     def score_image(self, image: np.ndarray, progress: Callable[[int, int], None] | None = None,
@@ -104,6 +108,8 @@ class AnomalyScorer:
                          progress: Callable[[int, int], None] | None = None,
                          cancel: Callable[[], bool] | None = None) -> ScoredImage:
         """Check given vignette boxes of a page (found by the detector, or boxed by hand or by matching)."""
+        if self.model.config.decoder == "redraw":
+            return self._score_redrawn(image, detections, progress, cancel)
         heatmap, ssim_heatmap = np.zeros(image.shape[:2], np.float32), np.zeros(image.shape[:2], np.float32)
         paper = paper_colour(image)
         verdicts = []
@@ -118,6 +124,107 @@ class AnomalyScorer:
         for verdict in unknown:
             paste_max(ssim_heatmap, np.ones((2, 2), np.float32), verdict.box)
         return ScoredImage(verdicts + unknown, heatmap, ssim_heatmap, self.threshold)
+
+    def _score_redrawn(self, image: np.ndarray, detections: list[Detection],
+                       progress: Callable[[int, int], None] | None,
+                       cancel: Callable[[], bool] | None) -> ScoredImage:
+        """The redraw decoder's way (compare.py): each vignette against the genuine sort laid on it, and the
+        detected sequence against the genuine layouts."""
+        grey_page = to_gray(image)
+        heatmap = np.zeros(image.shape[:2], np.float32)
+        detections = separate_vignettes(detections)
+        detections = [detections[i] for i in reading_order([d.box for d in detections])]
+        layout, matches = best_layout([d.label for d in detections], self.layouts)
+        if layout is None:
+            matches = [Match(i, None, True) for i in range(len(detections))]
+        boxes = [d.box for d in detections]
+        to_compare: list[tuple[Detection, str]] = []
+        empty_slots: list[tuple[Slot, tuple[float, float, float, float]]] = []
+        verdicts: list[VignetteVerdict] = []
+        for match in matches:
+            if cancel is not None and cancel():
+                raise DetectionCancelled("scoring cancelled")
+            slot = layout.slots[match.slot] if layout is not None and match.slot is not None else None
+            if match.detection is not None and (match.same or layout is None):
+                to_compare.append((detections[match.detection], slot.pose if slot is not None else "none"))
+            elif match.detection is not None:  # another sort than the slot's, or no slot for it
+                found = detections[match.detection]
+                self._paint(heatmap, grey_page, found.box, slot)
+                verdicts.append(VignetteVerdict(found.label, found.box, found.score, 1.0, True))
+            else:
+                empty_slots.append((slot, expected_box(layout, match.slot, matches, boxes)))
+        for (slot, box), found in zip(empty_slots, self._look_again(image, empty_slots)):
+            if found is not None:
+                to_compare.append((found, slot.pose))
+                continue
+            self._paint(heatmap, grey_page, box, slot)
+            empty = _ink_share(grey_page, box) < _EMPTY_SLOT_INK
+            verdicts.append(VignetteVerdict(f"missing {slot.label}" if empty else UNKNOWN_LABEL, box, 0.0, 1.0,
+                                            True, unknown=not empty))
+        pictures = self._redrawings(image, [d for d, _ in to_compare])
+        typical = self.model.decoder.typical_error.cpu().numpy()
+        for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
+            comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1])
+            if comparison.pose != pose:  # a pose the genuine layout does not use there
+                self._paint(heatmap, grey_page, found.box, None, comparison)
+                verdicts.append(VignetteVerdict(found.label, found.box, found.score, 1.0, True))
+            else:
+                _paste_region(heatmap, comparison.error, comparison.region)
+                verdicts.append(VignetteVerdict(found.label, found.box, found.score, round(comparison.score, 5),
+                                                comparison.score > self.threshold))
+            if progress is not None:
+                progress(index + 1, len(to_compare))
+        unknown = unknown_vignettes(image, [v.box for v in verdicts], self.crop_size, heatmap)
+        return ScoredImage(verdicts + unknown, heatmap, heatmap.copy(), self.threshold)
+
+    def _redrawings(self, image: np.ndarray, detections: list[Detection]) -> list[np.ndarray]:
+        """The genuine sort of each detection, template pose, (S, S) float32 paper 1."""
+        if not detections:
+            return []
+        boxes = [d.box for d in detections]
+        pooled = pooled_features(self.model, image, boxes, self.crop_size, self.image_size, self.device)
+        classes = torch.tensor([self.classes[d.label] for d in detections], device=self.device)
+        return list(self.model.decoder.draw(pooled.to(self.device), classes)[:, 0].cpu().numpy())
+
+    def _look_again(self, image: np.ndarray, slots: list[tuple[Slot, tuple[float, float, float, float]]]
+                    ) -> list[Detection | None]:
+        """For each (slot, expected box): a vignette of the slot's sort there that the detector scores at
+        RELOOK_THRESHOLD or more (a vignette it merely missed), or None."""
+        if not slots:
+            return []
+        paper, size = paper_colour(image), self.crop_size
+        corners = [(int(round((b[0] + b[2]) / 2 - size / 2)), int(round((b[1] + b[3]) / 2 - size / 2))) for _, b in slots]
+        windows = [paper_padded_window(image, paper, left, top, size) for left, top in corners]
+        results = []
+        for (slot, box), (left, top), found in zip(slots, corners,
+                                                   self.detector.detect_pictures(windows, RELOOK_THRESHOLD)):
+            found = [d for d in found if d.label == slot.label]
+            if not found:
+                results.append(None)
+                continue
+            moved = torch.tensor([[d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top] for d in found])
+            overlap = pairwise_iou(moved, torch.tensor([box], dtype=torch.float32))[:, 0]
+            best = int(overlap.argmax())
+            results.append(Detection(slot.label, found[best].score, tuple(float(v) for v in moved[best].tolist()))
+                           if float(overlap[best]) >= RELOOK_IOU else None)
+        return results
+
+    def _paint(self, heatmap: np.ndarray, grey_page: np.ndarray, box, slot, comparison: Comparison | None = None) -> None:
+        """A layout finding: the ink at `box` and the ink the genuine slot would have there, at full strength."""
+        region = context_region(box, grey_page.shape)
+        x0, y0, x1, y1 = region
+        ink = ink_darkness(grey_page[y0:y1, x0:x1]) if comparison is None else comparison.observed_ink
+        shape = np.maximum(ink, comparison.redrawn_ink) if comparison is not None else ink
+        if slot is not None and slot.label in self.classes:
+            shape = np.maximum(shape, _expected_ink(self._slot_template(slot.label), slot.pose, box, region))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_PAINT_DILATION, _PAINT_DILATION))
+        painted = cv2.dilate((shape > _INK_LEVEL).astype(np.uint8), kernel).astype(np.float32)
+        _paste_region(heatmap, painted, region)
+
+    def _slot_template(self, label: str) -> np.ndarray:
+        """The genuine sort `label` with no variation: its template (S, S) paper 1."""
+        logits = self.model.decoder.template[self.classes[label] - 1]
+        return torch.sigmoid(logits).detach().cpu().numpy()
 
     def _score_chunk(self, image: np.ndarray, paper: np.ndarray, detections: list[Detection], heatmap: np.ndarray,
                      ssim_heatmap: np.ndarray) -> list[VignetteVerdict]:
@@ -145,6 +252,55 @@ class AnomalyScorer:
         scale = INPUT_SIZE / size
         roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
         return cv2.resize(window, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA), roi
+
+
+def _paste_region(heatmap: np.ndarray, values: np.ndarray, region: tuple[int, int, int, int]) -> None:
+    x0, y0, x1, y1 = region
+    np.maximum(heatmap[y0:y1, x0:x1], values[:y1 - y0, :x1 - x0], out=heatmap[y0:y1, x0:x1])
+
+
+def _expected_ink(template: np.ndarray, pose: str, box, region: tuple[int, int, int, int]) -> np.ndarray:
+    """A template (S, S) paper 1 as ink in `pose`, resized onto `box`, on the grid of `region`."""
+    x0, y0, x1, y1 = region
+    canvas = np.zeros((y1 - y0, x1 - x0), np.float32)
+    left, top = int(round(box[0])) - x0, int(round(box[1])) - y0
+    width, height = max(int(round(box[2] - box[0])), 1), max(int(round(box[3] - box[1])), 1)
+    ink = 1.0 - cv2.resize(posed(template, pose), (width, height), interpolation=cv2.INTER_AREA)
+    cx0, cy0 = max(left, 0), max(top, 0)
+    cx1, cy1 = min(left + width, canvas.shape[1]), min(top + height, canvas.shape[0])
+    if cx1 > cx0 and cy1 > cy0:
+        canvas[cy0:cy1, cx0:cx1] = ink[cy0 - top:cy1 - top, cx0 - left:cx1 - left]
+    return canvas
+
+
+def _ink_share(grey_page: np.ndarray, box) -> float:
+    """The share of a box's pixels that are ink, judged against the page's paper and ink levels."""
+    x0, y0 = max(int(round(box[0])), 0), max(int(round(box[1])), 0)
+    x1, y1 = min(int(round(box[2])), grey_page.shape[1]), min(int(round(box[3])), grey_page.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    region = context_region(box, grey_page.shape)
+    ink = ink_darkness(grey_page[region[1]:region[3], region[0]:region[2]])
+    return float((ink[y0 - region[1]:y1 - region[1], x0 - region[0]:x1 - region[0]] > _INK_LEVEL).mean())
+
+
+def separate_vignettes(detections: list[Detection], share: float = SEPARATE_SHARE) -> list[Detection]:
+    """The vignettes of an ornament do not overlap: of two boxes whose overlap covers more than `share` of the
+    smaller one, the less confident goes (a box half-way between two vignettes, found beside theirs)."""
+    kept: list[Detection] = []
+    for detection in sorted(detections, key=lambda d: -d.score):
+        if all(_overlap_share(detection.box, other.box) <= share for other in kept):
+            kept.append(detection)
+    return kept
+
+
+def _overlap_share(a, b) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return width * height / max(smaller, 1e-6)
 
 
 def one_box_per_vignette(detections: list[Detection]) -> list[Detection]:

@@ -1,5 +1,8 @@
 """Training the DEA's decoder on the catalogue's vignettes, and calibrating its alarm threshold.
 
+The redraw decoder (the default) is trained by `redraw_training.py`, in one go, on one process;
+what follows is the seed decoders' (fc, deconv) training.
+
 Data: a dataset prepared for the detector (`dea prepare`): every box of every training crop is a
 vignette to reconstruct (L2 loss on the paper-normalised box, `vignettes.vignette_targets`). The
 detector is frozen by default (its weights and batch statistics stay as trained, so the encoder
@@ -29,7 +32,9 @@ import torch
 import torch.nn.functional as F
 
 from dea_core.dea.model import DEA, DEAConfig
-from dea_core.dea.vignettes import anomaly_scores, error_maps, vignette_targets
+from dea_core.dea.redraw_training import calibrate_leave_one_out, fit_redraw, genuine_layouts
+from dea_core.dea.saved import CHECKPOINT_KIND, dea_from_record
+from dea_core.dea.vignettes import anomaly_scores, redraw, vignette_targets
 from dea_core.detection.checkpoint import first_line, load_checkpoint, save_checkpoint, to_cpu
 from dea_core.detection.dataset import CropDataset, PreparedDataset, collate, load_dataset
 from dea_core.detection.device import resolve_device
@@ -42,7 +47,6 @@ from dea_core.training.distributed import Distributed, distributed
 from dea_core.training.loop import EpochTrainer
 from dea_core.training.progress import TrainProgress
 
-CHECKPOINT_KIND: Final = "dea-autoencoder-checkpoint"
 DEFAULT_FALSE_ALARM_RATE: Final = 0.01
 
 ProgressCallback = Callable[[TrainProgress], None]
@@ -94,7 +98,12 @@ def train_dea(dataset_dir: str | os.PathLike[str], detector_path: str | os.PathL
     """Train (or resume) a DEA over a trained detector; the checkpoint is written after every epoch, on
     cancel (then TrainingCancelled names the file to resume from) and, calibrated, at the end."""
     dataset = load_dataset(dataset_dir)
+    if dea_config.decoder == "redraw" and resume is None:
+        return _train_redraw(dataset, detector_path, Path(checkpoint_path), dea_config, config, progress, cancel)
     if resume is not None:
+        if (load_checkpoint(resume, CHECKPOINT_KIND).get("dea_config") or {}).get("decoder") == "redraw":
+            raise DetectionOptionsError(f"{resume}: a redraw decoder is trained in one go (minutes); train it again "
+                                        "without --resume")
         model, detector_record, config, state, optimizer_state = _resumed(resume, config)
     else:
         detector_record = load_checkpoint(detector_path)
@@ -106,14 +115,26 @@ def train_dea(dataset_dir: str | os.PathLike[str], detector_path: str | os.PathL
         return trainer.run(Path(checkpoint_path), progress, cancel)
 
 
-def dea_from_record(record: dict[str, Any], path: str | os.PathLike[str]) -> DEA:
-    """The network of a loaded DEA checkpoint, weights in place."""
-    try:
-        model = DEA(SSD(ModelConfig.from_dict(record["model_config"])), DEAConfig.from_dict(record["dea_config"]))
-        model.load_state_dict(record["model"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise CheckpointError(f"{path}: its settings do not describe a DEA of this suite ({first_line(error)})") from error
-    return model
+def _train_redraw(dataset: PreparedDataset, detector_path: str | os.PathLike[str], path: Path, dea_config: DEAConfig,
+                  config: DEATrainConfig, progress: ProgressCallback | None,
+                  cancel: Callable[[], bool] | None) -> DEATrainResult:
+    """The redraw decoder's training (redraw_training.py): quick, on one process, written once at the end."""
+    detector_record = load_checkpoint(detector_path)
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    model = DEA(_detector_from(detector_record, detector_path), dea_config).to(device)
+    data = detector_record.get("data") or data_settings(dataset)
+    crop_size, image_size = int(data["crop_size"]), int(data["image_size"])
+    history = fit_redraw(model, dataset, crop_size, image_size, config.epochs, config.seed, device, progress, cancel)
+    calibration = calibrate_leave_one_out(model, dataset, config.false_alarm_rate)
+    state = DEATrainState(epoch=config.epochs, history=history, finished=True)
+    save_checkpoint(path, {
+        "model_config": model.detector.config.to_dict(), "data": data, "dea_config": dea_config.to_dict(),
+        "train_config": asdict(config), "detector_train_config": detector_record.get("train_config") or {},
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "training": asdict(state),
+        "calibration": calibration, "layouts": [layout.to_dict() for layout in genuine_layouts(dataset)],
+    }, CHECKPOINT_KIND)
+    return DEATrainResult(path, state, calibration)
 
 
 def _detector_from(record: dict[str, Any], path: str | os.PathLike[str]) -> SSD:
@@ -273,11 +294,3 @@ def batch_rois(boxes: list[torch.Tensor]) -> torch.Tensor:
     """Per-image boxes (G_i, 4) xyxy in [0, 1] -> (n, 5) rows (image index, x0, y0, x1, y1) in input pixels."""
     rows = [torch.cat([torch.full((len(b), 1), float(i)), b.float() * INPUT_SIZE], dim=1) for i, b in enumerate(boxes)]
     return torch.cat(rows) if rows else torch.zeros(0, 5)
-
-
-def redraw(model: DEA, images: torch.Tensor, rois: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Each box of the network input (B, 3, 300, 300) redrawn: reconstructions and targets (n, C, h, w),
-    and their error maps (n, h, w), what calibration and scoring both judge by."""
-    reconstructed = model(images, rois).float()
-    targets = vignette_targets(images, rois, model.config.output_shape)
-    return reconstructed, targets, error_maps(reconstructed, targets)

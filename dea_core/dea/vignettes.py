@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from typing import Final
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from dea_core.anomaly.heatmaps import INK_PERCENTILE, PAPER_PERCENTILE
+from dea_core.dea.model import DEA
 from dea_core.dea.roi_align import roi_align
-from dea_core.detection.model import IMAGE_MEAN, IMAGE_STD
+from dea_core.detection.model import IMAGE_MEAN, IMAGE_STD, INPUT_SIZE
+from dea_core.detection.transforms import image_to_tensor, paper_colour
 
 # The same paper and ink levels as the page heatmaps' (dea_core.anomaly.heatmaps), as quantiles.
 PAPER_QUANTILE: Final = PAPER_PERCENTILE / 100
@@ -97,3 +101,45 @@ def _smooth(maps: torch.Tensor) -> torch.Tensor:
     kernel = kernel / kernel.sum()
     maps = F.conv2d(F.pad(maps, (radius, radius, 0, 0), mode="replicate"), kernel.view(1, 1, 1, -1))
     return F.conv2d(F.pad(maps, (0, 0, radius, radius), mode="replicate"), kernel.view(1, 1, -1, 1))
+
+
+def vignette_window(image: np.ndarray, paper: np.ndarray, box, crop_size: int,
+                    image_size: int) -> tuple[np.ndarray, list[float]]:
+    """The crop_size window of a BGR page (H, W, 3) centred on a box (outside the page: `paper`), at network
+    size image_size, and the box in the network input's pixels: how the DEA sees a vignette."""
+    left = int(round((box[0] + box[2]) / 2 - crop_size / 2))
+    top = int(round((box[1] + box[3]) / 2 - crop_size / 2))
+    window = np.empty((crop_size, crop_size, 3), np.uint8)
+    window[:] = paper
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + crop_size, width), min(top + crop_size, height)
+    if x1 > x0 and y1 > y0:
+        window[y0 - top:y1 - top, x0 - left:x1 - left] = image[y0:y1, x0:x1]
+    scale = INPUT_SIZE / crop_size
+    roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
+    return cv2.resize(window, (image_size, image_size), interpolation=cv2.INTER_AREA), roi
+
+
+def redraw(model: DEA, images: torch.Tensor, rois: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each box of the network input (B, 3, 300, 300) redrawn by a seed decoder: reconstructions and targets
+    (n, C, h, w), and their error maps (n, h, w), what calibration and scoring both judge by."""
+    reconstructed = model(images, rois).float()
+    targets = vignette_targets(images, rois, model.config.output_shape)
+    return reconstructed, targets, error_maps(reconstructed, targets)
+
+
+@torch.no_grad()
+def pooled_features(model: DEA, image: np.ndarray, boxes, crop_size: int, image_size: int,
+                    device: torch.device) -> torch.Tensor:
+    """(n, C): each box's encoded features averaged over its RoI, each seen in a window centred on it."""
+    if len(boxes) == 0:
+        return torch.zeros(0, model.config.channels)
+    paper = paper_colour(image)
+    windows, rois = zip(*(vignette_window(image, paper, box, crop_size, image_size) for box in boxes))
+    pooled = []
+    for start in range(0, len(windows), 8):
+        inputs = image_to_tensor(np.stack(windows[start:start + 8])).to(device)
+        rows = torch.tensor([[i, *roi] for i, roi in enumerate(rois[start:start + 8])], dtype=torch.float32,
+                            device=device)
+        pooled.append(model.encode(model.detector.feature_maps(inputs), rows).mean(dim=(2, 3)).float().cpu())
+    return torch.cat(pooled)

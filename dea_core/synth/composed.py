@@ -211,15 +211,23 @@ def _layout(design: Design, rng: np.random.Generator) -> list[_Placement]:
 
 def _draw(placement: _Placement, shape: tuple[int, int]) -> _Instance:
     """The vignette alone on a blank ink layer of `shape` (H, W), with the box of its piece's rectangle."""
-    piece = _pieces()[placement.label]
-    if placement.flip == "mirrored":
+    layer, box = draw_piece(_pieces()[placement.label], placement.flip, placement.centre, placement.height,
+                            placement.angle, shape)
+    return _Instance(placement, layer, box)
+
+
+def draw_piece(piece: np.ndarray, flip: Flip, centre: tuple[float, float], height: float, angle: float,
+               shape: tuple[int, int]) -> tuple[np.ndarray, Box]:
+    """A piece (h, w) uint8 (255 = no ink) in `flip`, scaled to `height` px, tilted by `angle` degrees and
+    centred at `centre` (x, y) on a blank ink layer of `shape` (H, W); returns the layer and the piece's box."""
+    if flip == "mirrored":
         piece = piece[:, ::-1]
-    elif placement.flip == "flipped":
+    elif flip == "flipped":
         piece = piece[::-1, :]
     ph, pw = piece.shape
     middle = ((pw - 1) / 2, (ph - 1) / 2)
-    matrix = cv2.getRotationMatrix2D(middle, placement.angle, placement.height / ph)
-    matrix[:, 2] += np.asarray(placement.centre) - middle
+    matrix = cv2.getRotationMatrix2D(middle, angle, height / ph)
+    matrix[:, 2] += np.asarray(centre) - middle
     layer = cv2.warpAffine(np.ascontiguousarray(piece), matrix, (shape[1], shape[0]), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=255)
     corners = np.array([[-0.5, -0.5, 1], [pw - 0.5, -0.5, 1], [pw - 0.5, ph - 0.5, 1], [-0.5, ph - 0.5, 1]])
@@ -227,7 +235,7 @@ def _draw(placement: _Placement, shape: tuple[int, int]) -> _Instance:
     h, w = shape
     box = (max(0.0, points[:, 0].min()), max(0.0, points[:, 1].min()),
            min(float(w), points[:, 0].max()), min(float(h), points[:, 1].max()))
-    return _Instance(placement, layer, tuple(float(v) for v in box))
+    return layer, tuple(float(v) for v in box)
 
 
 def _compose(instances: Sequence[_Instance], shape: tuple[int, int]) -> np.ndarray:
@@ -239,8 +247,13 @@ def _compose(instances: Sequence[_Instance], shape: tuple[int, int]) -> np.ndarr
 
 
 def _print(ink: np.ndarray, rng: np.random.Generator, degraded: bool) -> np.ndarray:
-    """Ink (H, W) uint8 printed on paper and scanned with normal defects; (H, W, 3) uint8 BGR."""
-    s = {name: rng.uniform(*band) if degraded else 0.0 for name, band in PRINTING.items()}
+    return print_ink(ink, rng, PRINTING if degraded else {})
+
+
+def print_ink(ink: np.ndarray, rng: np.random.Generator, printing: dict[str, tuple[float, float]]) -> np.ndarray:
+    """Ink (H, W) uint8 printed on paper and scanned with the defects of `printing` (name -> strength band,
+    see PRINTING; a defect left out is not applied); (H, W, 3) uint8 BGR."""
+    s = {name: rng.uniform(*printing[name]) if name in printing else 0.0 for name in PRINTING}
     ink = degrade.ink_dropouts(degrade.ink_spread(ink, rng, s["ink_spread"]), rng, s["dropouts"])
     page = print_on_paper(degrade.aged_paper(rng, ink.shape, s["paper"]), ink)
     page = degrade.sensor_noise(degrade.blur(page, rng, s["blur"]), rng, s["noise"])
@@ -362,6 +375,19 @@ _CHANGES: Final[dict[str, Callable[[_Instance, np.random.Generator], _Instance |
 }
 
 
+_INK_CHANGES: Final = ("recut", "broken", "filled", "crack")
+
+
+def alter_ink(kind: str, layer: np.ndarray, box: Box, height: float, rng: np.random.Generator) -> np.ndarray | None:
+    """One vignette's ink layer (H, W) uint8 (its box, its height in px) re-cut, broken, filled or cracked as the
+    generated set's vignettes are; None when the vignette has no place for that change (no counter to fill)."""
+    if kind not in _INK_CHANGES:
+        raise ValueError(f"alter_ink changes ink only: {kind!r} is not one of {', '.join(_INK_CHANGES)}")
+    instance = _Instance(_Placement("", "none", (0.0, 0.0), height, 0.0), layer, box)
+    changed = _CHANGES[kind](instance, rng)
+    return None if changed is None else changed.layer
+
+
 def change_mask(genuine_ink: np.ndarray, changed_ink: np.ndarray) -> np.ndarray:
     """(H, W) bool: where two clean ink layers (H, W) uint8 differ by INK_CHANGE levels, dilated by MASK_DILATION_PX."""
     differs = (np.abs(genuine_ink.astype(np.int16) - changed_ink.astype(np.int16)) > INK_CHANGE).astype(np.uint8)
@@ -433,11 +459,11 @@ def generate_change_set(rng: np.random.Generator, n_genuine: int, n_changed: int
 # --- Files -------------------------------------------------------------------------------------
 
 
-def write_change_set(folder: str | Path, samples: Sequence[ChangeSample]) -> Path:
+def write_change_set(folder: str | Path, samples: Sequence[ChangeSample], known: Sequence[str] = CATALOGUE) -> Path:
     """Write `<stem>.png`, `<stem>.mask.png`, a LabelMe `<stem>.json` per sample and the manifest; returns its path.
 
-    The LabelMe file has one rectangle per catalogue vignette (label = piece name, the design pose
-    under the shape key "pose"); foreign vignettes get none, as the detector never learnt them.
+    The LabelMe file has one rectangle per vignette of a `known` piece (label = piece name, the design
+    pose under the shape key "pose"); foreign vignettes get none, as the detector never learnt them.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -446,7 +472,7 @@ def write_change_set(folder: str | Path, samples: Sequence[ChangeSample]) -> Pat
         stem = f"{index:04d}_{sample.kind}"
         atomic_write_bytes(folder / f"{stem}.png", encode_png(sample.image))
         atomic_write_bytes(folder / f"{stem}.mask.png", encode_png(sample.mask.astype(np.uint8) * 255))
-        _write_labelme(sample, folder, stem)
+        _write_labelme(sample, folder, stem, known)
         entries.append({"stem": stem, "kind": sample.kind, "design": sample.design, "changed": sample.changed,
                         "vignettes": [{"label": v.label, "flip": v.flip, "box": [round(c, 3) for c in v.box],
                                        "scale": v.scale} for v in sample.vignettes]})
@@ -455,12 +481,12 @@ def write_change_set(folder: str | Path, samples: Sequence[ChangeSample]) -> Pat
     return path
 
 
-def _write_labelme(sample: ChangeSample, folder: Path, stem: str) -> Path:
+def _write_labelme(sample: ChangeSample, folder: Path, stem: str, known: Sequence[str]) -> Path:
     height, width = sample.image.shape[:2]
     shapes = [Shape(label=v.label, points=[[round(v.box[0], 2), round(v.box[1], 2)],
                                            [round(v.box[2], 2), round(v.box[3], 2)]],
                     extra={"pose": {"rotation": 0.0, "flip": v.flip, "scale": v.scale}})
-              for v in sample.vignettes if v.label in CATALOGUE]
+              for v in sample.vignettes if v.label in known]
     label_file = new_label_file(folder / f"{stem}.png", width, height, shapes)
     return save_label_file(label_file, folder / f"{stem}.json", overwrite=True)
 

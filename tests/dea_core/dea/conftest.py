@@ -49,3 +49,10 @@ def trained_dea(dea_dataset: Path, detector: Path, tmp_path_factory: pytest.Temp
     path = tmp_path_factory.mktemp("dea") / "dea.pt"
     train_dea(dea_dataset, detector, path, DEAConfig(decoder="deconv"), TINY_DEA)
     return path
+
+
+@pytest.fixture(scope="session")
+def redraw_dea(dea_dataset: Path, detector: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dea_redraw") / "dea.pt"
+    train_dea(dea_dataset, detector, path, DEAConfig(decoder="redraw"), TINY_DEA)
+    return path

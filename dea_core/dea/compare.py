@@ -1,0 +1,183 @@
+"""Laying the redrawn genuine sort on the print, and where the two disagree.
+
+The redraw decoder draws a sort in its template pose. For a vignette of the page:
+
+1. **Pose.** The redrawing is tried in the four poses (plain, mirrored, flipped, turned 180
+   degrees), each resized to the vignette's box and slid by up to a tenth of the box over the
+   print (normalised cross-correlation of ink). The pose the layout expects is kept unless another
+   fits better by POSE_MARGIN: a symmetric sort fits every pose alike and raises nothing.
+2. **Alignment.** A small smooth warp bends the placed redrawing onto the print: dense optical flow
+   (Farneback) from the redrawing to the print, smoothed over a quarter of the vignette and limited
+   to MAX_FLOW_PX, so a sub-pixel shift, a tilt or a slightly wider stroke is absorbed and a re-cut
+   outline, pushed by several pixels in one place, is not. (The alignment engine's fine stage,
+   `alignment.fine.refine_flow`, does the same with an SSIM loss but costs 0.3-0.6 s a vignette on
+   2 cores, against about a millisecond.)
+3. **Error**, on paper-normalised ink (0 paper, 1 full ink; blind to paper tint and inking level):
+   ink printed where the redrawing has none within TOLERANCE_PX (a filled counter, a foreign
+   stroke), and ink the redrawing has, TOLERANCE_PX inside its strokes, that the print lacks (a break,
+   a crack, a missing piece). A stroke printed a pixel heavier or lighter is neither. From that is
+   taken away the error the sort's genuine printings show at each place (learnt at training, laid
+   on the print the same way): the edges of a sort whose casts vary are not a change. The map is
+   smoothed and the score is the mean of its worst TOP_SHARE, as for the seed decoders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import cv2
+import numpy as np
+
+from dea_core.anomaly.heatmaps import ink_darkness
+
+POSES: Final = ("none", "mirrored", "flipped", "rot180")
+POSE_MARGIN: Final = 0.08  # NCC a pose must win by over the expected one
+SEARCH_SHARE: Final = 0.1  # of the box's side, each way
+MARGIN_SHARE: Final = 0.15  # context cut around a box, each side
+MAX_FLOW_PX: Final = 1.5
+TOLERANCE_PX: Final = 1
+SMOOTHING_PX: Final = 1.0
+TOP_SHARE: Final = 0.03
+FLOW_SMOOTHING: Final = 0.25  # of the vignette's smaller side: the Gaussian sigma the flow is smoothed by
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One vignette against its redrawing. error: (h, w) float32 over `region` (x0, y0, x1, y1) of the page."""
+
+    pose: str
+    pose_scores: dict[str, float]
+    error: np.ndarray
+    region: tuple[int, int, int, int]
+    corner: tuple[int, int]  # top-left of the placed redrawing in the region
+    size: tuple[int, int]  # its width and height
+    score: float
+    observed_ink: np.ndarray
+    redrawn_ink: np.ndarray
+
+
+def posed(picture: np.ndarray, pose: str) -> np.ndarray:
+    """A template-pose picture (h, w) turned into `pose` (one of POSES)."""
+    turned = {"none": picture, "mirrored": picture[:, ::-1], "flipped": picture[::-1], "rot180": picture[::-1, ::-1]}
+    return np.ascontiguousarray(turned[pose])
+
+
+def to_template_pose(picture: np.ndarray, pose: str) -> np.ndarray:
+    """The inverse of `posed` (every pose is its own inverse)."""
+    return posed(picture, pose)
+
+
+def pose_name(flip: str | None) -> str:
+    """A LabelMe pose's flip ("none", "mirrored", "flipped"; None for no pose) as one of POSES."""
+    return flip if flip in POSES else "none"
+
+
+def context_region(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box widened by MARGIN_SHARE each side, in whole pixels, clipped to the page (H, W)."""
+    x0, y0, x1, y1 = box
+    mx, my = (x1 - x0) * MARGIN_SHARE + 2, (y1 - y0) * MARGIN_SHARE + 2
+    height, width = shape
+    return (max(int(np.floor(x0 - mx)), 0), max(int(np.floor(y0 - my)), 0),
+            min(int(np.ceil(x1 + mx)), width), min(int(np.ceil(y1 + my)), height))
+
+
+def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none",
+                     typical: np.ndarray | None = None, align: bool = True) -> Comparison:
+    """Compare the vignette at `box` of a grey page (H, W) uint8 with its redrawing (S, S) in [0, 1], paper 1,
+    in template pose; `typical` (S, S) is the sort's genuine error in template pose (none: 0)."""
+    region = context_region(box, grey.shape)
+    rx0, ry0, rx1, ry1 = region
+    observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
+    width, height = max(int(round(box[2] - box[0])), 3), max(int(round(box[3] - box[1])), 3)
+    template_ink = 1.0 - _resized(redrawn, width, height)
+    origin = (box[0] - rx0, box[1] - ry0)
+    placements = {pose: _best_place(observed, posed(template_ink, pose), origin) for pose in POSES}
+    scores = {pose: p[0] for pose, p in placements.items()}
+    best = max(scores, key=scores.get)
+    pose = best if scores[best] > scores[expected_pose] + POSE_MARGIN else expected_pose
+    corner = placements[pose][1]
+    placed = _paste(observed.shape, posed(template_ink, pose), corner)
+    if align:
+        placed = smooth_warp(observed, placed, min(width, height))
+    error = tolerance_error(observed, placed)
+    if typical is not None:
+        error = np.clip(error - _paste(observed.shape, posed(_resized(typical, width, height), pose), corner), 0, 1)
+    inside = _paste(observed.shape, np.ones((height, width), np.float32), corner) > 0
+    error = error * inside  # ink of the neighbours, in the context around the box, is theirs to explain
+    return Comparison(pose, scores, error, region, corner, (width, height), top_mean(error[inside]), observed, placed)
+
+
+def error_in_template_pose(comparison: Comparison, side: int) -> np.ndarray:
+    """The comparison's error over the placed redrawing, turned back to template pose, side x side."""
+    (x, y), (width, height) = comparison.corner, comparison.size
+    window = np.zeros((height, width), np.float32)
+    h, w = comparison.error.shape
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + width, w), min(y + height, h)
+    window[y0 - y:y1 - y, x0 - x:x1 - x] = comparison.error[y0:y1, x0:x1]
+    return _resized(to_template_pose(window, comparison.pose), side, side)
+
+
+def _resized(picture: np.ndarray, width: int, height: int) -> np.ndarray:
+    return cv2.resize(picture.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
+
+
+def _best_place(observed: np.ndarray, template: np.ndarray, origin: tuple[float, float]) -> tuple[float, tuple[int, int]]:
+    """(NCC, top-left) of the template's best position within SEARCH_SHARE of `origin` in `observed`."""
+    h, w = template.shape
+    reach = max(2, int(round(SEARCH_SHARE * max(h, w))))
+    ox, oy = int(round(origin[0])), int(round(origin[1]))
+    x0, y0 = max(ox - reach, 0), max(oy - reach, 0)
+    x1, y1 = min(ox + reach + w, observed.shape[1]), min(oy + reach + h, observed.shape[0])
+    window = observed[y0:y1, x0:x1]
+    if window.shape[0] < h or window.shape[1] < w or float(template.std()) < 1e-6:
+        return 0.0, (ox, oy)
+    response = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _, value, _, (px, py) = cv2.minMaxLoc(response)
+    return float(value), (x0 + px, y0 + py)
+
+
+def _paste(shape: tuple[int, int], picture: np.ndarray, top_left: tuple[int, int]) -> np.ndarray:
+    canvas = np.zeros(shape, np.float32)
+    x, y = top_left
+    h, w = picture.shape
+    cx0, cy0, cx1, cy1 = max(x, 0), max(y, 0), min(x + w, shape[1]), min(y + h, shape[0])
+    if cx1 > cx0 and cy1 > cy0:
+        canvas[cy0:cy1, cx0:cx1] = picture[cy0 - y:cy1 - y, cx0 - x:cx1 - x]
+    return canvas
+
+
+def smooth_warp(observed: np.ndarray, placed: np.ndarray, side: int) -> np.ndarray:
+    """`placed` (h, w) ink bent onto `observed` (h, w) ink by a smoothed optical flow limited to MAX_FLOW_PX."""
+    flow = cv2.calcOpticalFlowFarneback(_bytes(observed), _bytes(placed), None, 0.5, 2, 9, 3, 5, 1.1, 0)
+    flow = cv2.GaussianBlur(flow, (0, 0), max(FLOW_SMOOTHING * side, 1.0))
+    length = np.linalg.norm(flow, axis=2, keepdims=True)
+    flow = flow * np.minimum(1.0, MAX_FLOW_PX / np.maximum(length, 1e-6))
+    ys, xs = np.mgrid[0:observed.shape[0], 0:observed.shape[1]].astype(np.float32)
+    return cv2.remap(placed, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=0)
+
+
+def _bytes(ink: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(ink, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def tolerance_error(observed: np.ndarray, expected: np.ndarray, radius: int = TOLERANCE_PX) -> np.ndarray:
+    """(h, w) float32 in [0, 1]: ink of `observed` beyond `radius` px of `expected`'s ink, and ink of `expected`
+    deeper than `radius` px inside its strokes that `observed` lacks; both (h, w) ink in [0, 1]."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    extra = observed - cv2.dilate(expected, kernel)
+    missing = cv2.erode(expected, kernel) - observed
+    error = np.clip(np.maximum(extra, missing), 0.0, 1.0)
+    return cv2.GaussianBlur(error, (0, 0), SMOOTHING_PX).astype(np.float32)
+
+
+def top_mean(values: np.ndarray, share: float = TOP_SHARE) -> float:
+    """The mean of the largest `share` of `values` (any shape); 0 for none."""
+    flat = np.ravel(values)
+    if flat.size == 0:
+        return 0.0
+    count = max(1, int(round(flat.size * share)))
+    return float(np.partition(flat, flat.size - count)[-count:].mean())

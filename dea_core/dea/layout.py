@@ -1,0 +1,128 @@
+"""The genuine layouts a DEA was trained on, and a page's detected vignettes held against them.
+
+A layout is the sequence of (sort, pose) slots of one genuine ornament, row by row, left to right,
+with the slots' boxes as printed. A page's detections, in the same order, are aligned with each
+layout (edit distance over the sorts: a slot may be matched, unmatched or hold another sort) and the
+closest layout is kept. What does not match is a finding for the scorer: a slot with no vignette
+(missing, or missed by the detector: the scorer looks again there), a slot holding another sort
+(foreign), a vignette no slot explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+ROW_SHARE: Final = 0.5  # centres closer than this share of the median height are one row
+
+
+@dataclass(frozen=True)
+class Slot:
+    label: str
+    pose: str
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Layout:
+    slots: tuple[Slot, ...]
+
+    def key(self) -> tuple[tuple[str, str], ...]:
+        return tuple((s.label, s.pose) for s in self.slots)
+
+    def to_dict(self) -> list[dict]:
+        return [{"label": s.label, "pose": s.pose, "box": [round(v, 2) for v in s.box]} for s in self.slots]
+
+    @classmethod
+    def from_dict(cls, raw: list[dict]) -> Layout:
+        return cls(tuple(Slot(str(s["label"]), str(s["pose"]), tuple(float(v) for v in s["box"])) for s in raw))
+
+
+@dataclass(frozen=True)
+class Match:
+    """One step of an alignment: a detection index and a slot index, either may be None; `same` sort or not."""
+
+    detection: int | None
+    slot: int | None
+    same: bool
+
+
+def reading_order(boxes: Sequence[Sequence[float]]) -> list[int]:
+    """Indices of boxes (x0, y0, x1, y1) row by row (rows by centre height), left to right."""
+    if not boxes:
+        return []
+    array = np.asarray(boxes, np.float64)
+    centres = (array[:, 1] + array[:, 3]) / 2
+    tolerance = ROW_SHARE * float(np.median(array[:, 3] - array[:, 1]))
+    order, rows = np.argsort(centres), []
+    for index in order:
+        if rows and centres[index] - centres[rows[-1][0]] <= tolerance:
+            rows[-1].append(int(index))
+        else:
+            rows.append([int(index)])
+    return [i for row in rows for i in sorted(row, key=lambda k: array[k, 0])]
+
+
+def learn_layouts(pages: Sequence[tuple[Sequence[str], Sequence[str], Sequence[Sequence[float]]]]) -> list[Layout]:
+    """The distinct layouts of genuine pages given as (labels, poses, boxes); the first page of each stands for it."""
+    layouts: dict[tuple, Layout] = {}
+    for labels, poses, boxes in pages:
+        order = reading_order(boxes)
+        layout = Layout(tuple(Slot(labels[i], poses[i], tuple(float(v) for v in boxes[i])) for i in order))
+        layouts.setdefault(layout.key(), layout)
+    return list(layouts.values())
+
+
+def align(labels: Sequence[str], layout: Layout) -> tuple[int, list[Match]]:
+    """Edit-distance alignment of detected labels (in reading order) with a layout's slots: (cost, matches)."""
+    n, m = len(labels), len(layout.slots)
+    cost = np.zeros((n + 1, m + 1), np.int64)
+    cost[:, 0], cost[0, :] = np.arange(n + 1), np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            change = 0 if labels[i - 1] == layout.slots[j - 1].label else 1
+            cost[i, j] = min(cost[i - 1, j - 1] + change, cost[i - 1, j] + 1, cost[i, j - 1] + 1)
+    matches, i, j = [], n, m
+    while i > 0 or j > 0:
+        if i > 0 and j > 0 and cost[i, j] == cost[i - 1, j - 1] + (labels[i - 1] != layout.slots[j - 1].label):
+            matches.append(Match(i - 1, j - 1, labels[i - 1] == layout.slots[j - 1].label))
+            i, j = i - 1, j - 1
+        elif i > 0 and cost[i, j] == cost[i - 1, j] + 1:
+            matches.append(Match(i - 1, None, False))
+            i -= 1
+        else:
+            matches.append(Match(None, j - 1, False))
+            j -= 1
+    return int(cost[n, m]), matches[::-1]
+
+
+def best_layout(labels: Sequence[str], layouts: Sequence[Layout]) -> tuple[Layout | None, list[Match]]:
+    """The layout closest to the detected labels (reading order) and the alignment with it; (None, []) when
+    no layout has at least half its slots matched by a vignette of their sort (then there is no evidence of
+    which ornament this is)."""
+    best: tuple[int, Layout | None, list[Match]] = (10**9, None, [])
+    for layout in layouts:
+        cost, matches = align(labels, layout)
+        if cost < best[0]:
+            best = (cost, layout, matches)
+    layout, matches = best[1], best[2]
+    if layout is None or 2 * sum(m.same for m in matches) < len(layout.slots):
+        return None, []
+    return layout, matches
+
+
+def expected_box(layout: Layout, slot: int, matches: Sequence[Match],
+                 boxes: Sequence[Sequence[float]]) -> tuple[float, float, float, float]:
+    """Where slot `slot` should be on the page: its layout box moved by the offset of the nearest matched slot."""
+    anchors = [(abs(m.slot - slot), m) for m in matches if m.same and m.slot is not None and m.detection is not None]
+    sx0, sy0, sx1, sy1 = layout.slots[slot].box
+    if not anchors:
+        return (sx0, sy0, sx1, sy1)
+    anchor = min(anchors, key=lambda a: a[0])[1]
+    ax0, ay0, ax1, ay1 = layout.slots[anchor.slot].box
+    dx0, dy0, dx1, dy1 = boxes[anchor.detection]
+    dx, dy = (dx0 + dx1 - ax0 - ax1) / 2, (dy0 + dy1 - ay0 - ay1) / 2
+    return (sx0 + dx, sy0 + dy, sx1 + dx, sy1 + dy)

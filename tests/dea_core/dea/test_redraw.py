@@ -1,0 +1,99 @@
+"""The redraw decoder: the genuine sort laid on the print, the layout check, its model file, its LabelMe record."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from autolabelme.anomaly_review import PageScores
+from dea_core.dea.layout import Layout
+from dea_core.dea.model import REDRAW_SIDE
+from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
+from dea_core.dea.redraw_training import genuine_layouts
+from dea_core.dea.results import write_scored
+from dea_core.dea.saved import CHECKPOINT_KIND
+from dea_core.dea.scoring import AnomalyScorer
+from dea_core.detection.checkpoint import load_checkpoint
+from dea_core.detection.dataset import load_dataset
+from dea_core.detection.inference import Detection
+from dea_core.io import load_label_file
+from dea_core.synth.composed import generate_sample
+
+SEED = 99
+
+
+def _known_boxes(sample) -> list[Detection]:
+    return [Detection(v.label, 1.0, v.box) for v in sample.vignettes]
+
+
+@pytest.fixture(scope="module")
+def scorer(redraw_dea) -> AnomalyScorer:
+    return AnomalyScorer.from_checkpoint(redraw_dea, "cpu")
+
+
+def _vignette_score(scorer, image, sample, index) -> float:
+    scored = scorer.score_detections(image, _known_boxes(sample))
+    box = sample.vignettes[index].box
+    return next(v.anomaly_score for v in scored.verdicts if np.allclose(v.box, box))
+
+
+@pytest.mark.parametrize("kind", ["recut", "broken"])
+def test_a_changed_vignette_scores_above_its_genuine_twin_and_a_shifted_or_heavier_copy_does_not(scorer, design,
+                                                                                               kind):
+    genuine = generate_sample(np.random.default_rng(SEED), design)
+    changed = generate_sample(np.random.default_rng(SEED), design, kind)
+    index = changed.changed
+    twin = _vignette_score(scorer, genuine.image, genuine, index)
+    other = _vignette_score(scorer, changed.image, changed, index)
+    shifted = _vignette_score(scorer, np.roll(genuine.image, (1, 2), axis=(0, 1)), genuine, index)
+    heavier = _vignette_score(scorer, cv2.erode(genuine.image, np.ones((2, 2), np.uint8)), genuine, index)
+    assert other > twin
+    assert max(shifted, heavier) < other
+
+
+def test_a_mirrored_sort_in_a_plain_slot_is_flagged_by_the_layout(scorer, design):
+    genuine = generate_sample(np.random.default_rng(SEED), design)
+    mirrored = generate_sample(np.random.default_rng(SEED), design, "mirrored")
+    index = mirrored.changed
+    box = mirrored.vignettes[index].box
+    flagged = [v for v in scorer.score_detections(mirrored.image, _known_boxes(mirrored)).verdicts
+               if np.allclose(v.box, box)]
+    plain = [v for v in scorer.score_detections(genuine.image, _known_boxes(genuine)).verdicts
+             if np.allclose(v.box, box)]
+    assert flagged[0].anomaly and flagged[0].anomaly_score == 1.0
+    assert plain[0].anomaly_score < 1.0
+
+
+def test_the_model_file_round_trips_with_its_layouts(redraw_dea, dea_dataset):
+    record = load_checkpoint(redraw_dea, CHECKPOINT_KIND)
+    scorer = AnomalyScorer.from_checkpoint(redraw_dea, "cpu")
+    for name, tensor in scorer.model.state_dict().items():
+        assert torch.equal(tensor.cpu(), record["model"][name])
+    assert scorer.model.decoder.template.shape[1:] == (REDRAW_SIDE, REDRAW_SIDE)
+    assert [layout.key() for layout in scorer.layouts] == [layout.key() for layout in
+                                                             genuine_layouts(load_dataset(dea_dataset))]
+    assert scorer.threshold == record["calibration"]["threshold"] > 0
+    assert [Layout.from_dict(layout.to_dict()) for layout in scorer.layouts] == scorer.layouts
+    assert redraw_dea.stat().st_size < 60e6
+
+
+def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, tmp_path, labelme_reader):
+    sample = generate_sample(np.random.default_rng(SEED), design, "mirrored")
+    image_path = tmp_path / "headpiece.png"
+    cv2.imwrite(str(image_path), sample.image)
+    scored = scorer.score_detections(sample.image, _known_boxes(sample))
+    paths = write_scored(scored, sample.image, image_path, tmp_path / "out", save_map=True)
+    page = load_label_file(paths["json"])
+    shapes = [s for s in page.shapes if DEA_KEY in s.extra]
+    assert [s.flags[ANOMALY_FLAG] for s in shapes] == [v.anomaly for v in scored.verdicts]
+    back = PageScores.read(page)
+    assert back.threshold == pytest.approx(scored.threshold, abs=1e-4)
+    assert [(v.label, v.anomaly, v.anomaly_score) for v in back.verdicts] == \
+        [(v.label, v.anomaly, round(v.anomaly_score, 4)) for v in scored.verdicts]
+    theirs = labelme_reader(str(paths["json"]))
+    assert [s["label"] for s in theirs.shapes] == [v.label for v in scored.verdicts]
+    saved_map = np.load(paths["map"])
+    assert saved_map.dtype == np.float32 and saved_map.shape == sample.image.shape[:2]
+    np.testing.assert_array_equal(saved_map, scored.heatmap)
