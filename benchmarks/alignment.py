@@ -87,7 +87,8 @@ def no_alignment(reference: np.ndarray, source: np.ndarray) -> np.ndarray:
 
 def sift_magsac(reference: np.ndarray, source: np.ndarray) -> np.ndarray:
     models = fit_coarse_models(_gray(reference), _gray(source), CoarseOptions(max_homographies=1,
-                                                                              source_scales=(1.0,)))
+                                                                              source_scales=(1.0,),
+                                                                              dense_fallback=False))
     return homography_mapping(models.homographies[0].matrix, *reference.shape[:2])
 
 

@@ -50,8 +50,9 @@ class Scan:
         """One line for the list: the status, the quality score, or why it failed."""
         if self.status is Status.ALIGNED and self.result is not None:
             q = self.result.quality
+            fallback = ", dense fallback: features unreliable" if q.dense_coarse else ""
             return (f"aligned: {q.matchable_share:.0%} matchable "
-                    f"(similarity {q.ssim_before:.2f} \u2192 {q.ssim_after:.2f})")
+                    f"(similarity {q.ssim_before:.2f} \u2192 {q.ssim_after:.2f}{fallback})")
         if self.status is Status.FAILED:
             return f"failed: {self.error}"
         if self.status is Status.ALIGNING:

@@ -5,6 +5,11 @@ tried (SIFT is scale-invariant within about x4, so this is for crops and pages a
 resolutions, and it keeps the usual case fast). Where several homographies were found, each
 reference pixel takes the one under which the warped source agrees best with the reference
 locally (local SSIM, smoothed), as RANSAC-Flow does; the first (largest) model wins ties.
+
+Features mislead on rows of identical casts (matches land on the wrong cast and a wrong model,
+often a half turn, wins) and fail on pairs with few shared features. So when no model is found,
+or the best one is weakly supported or turned far, a dense estimate (`dense.py`) is made too, and
+whichever agrees best with the reference over its inked area is kept (the features' on ties).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Final
 import cv2
 import numpy as np
 
+from dea_core.alignment.dense import agreement_score, dense_homographies
 from dea_core.alignment.errors import TooFewMatchesError
 from dea_core.alignment.features import DEFAULT_MAX_FEATURES, DEFAULT_RATIO, detect_sift, match_features
 from dea_core.alignment.homographies import (
@@ -37,6 +43,10 @@ DEFAULT_FEATURE_SIDE: Final = 1600
 _SELECTION_SIDE: Final = 400
 _SELECTION_WINDOW: Final = 15
 _SELECTION_MARGIN: Final = 0.05
+# A feature model turned more than this (degrees), or with fewer inliers than
+# `confident_inliers`, is checked against the dense estimate, which must beat it by this margin.
+_SUSPECT_TURN: Final = 30.0
+_DENSE_MARGIN: Final = 0.05
 
 
 @dataclass(frozen=True)
@@ -50,18 +60,21 @@ class CoarseOptions:
     max_turn: float | None = DEFAULT_MAX_TURN
     feature_side: int = DEFAULT_FEATURE_SIDE
     max_features: int = DEFAULT_MAX_FEATURES
+    dense_fallback: bool = True
 
 
 @dataclass(frozen=True)
 class CoarseModels:
     """Homographies in original pixels (reference to source), best first, the number of
-    ratio-tested matches they were fitted on, the source scale that won, and for every scale
-    tried its (matches, inliers of the best model)."""
+    ratio-tested matches they were fitted on, the source scale that won, for every scale
+    tried its (matches, inliers of the best model), and whether the dense estimate replaced the
+    features' models (then one homography with no inliers)."""
 
     homographies: tuple[Homography, ...]
     matches: int
     source_scale: float = 1.0
     tried: dict[float, tuple[int, int]] = field(default_factory=dict)
+    dense: bool = False
 
 
 def fit_coarse_models(reference: np.ndarray, source: np.ndarray, options: CoarseOptions = CoarseOptions(),
@@ -93,12 +106,33 @@ def fit_coarse_models(reference: np.ndarray, source: np.ndarray, options: Coarse
             best = CoarseModels(tuple(found), len(matches), scale)
         if best is not None and best.homographies[0].inliers >= options.confident_inliers:
             break
+    if options.dense_fallback and (best is None or _suspect(best.homographies[0], options)):
+        dense = _dense_if_better(reference, source, best)
+        if dense is not None:
+            return CoarseModels((Homography(dense, np.zeros((0, 2), np.float32)),), best.matches if best else 0,
+                                1.0, tried, dense=True)
     if best is None:
         counts = ", ".join(f"x{s:g}: {m} matches" for s, (m, _) in tried.items()) or "the source is too small"
         raise TooFewMatchesError(
             f"{name}: too few matching features with the reference to trust a homography ({counts}; "
             f"{options.min_inliers} agreeing ones needed). Is it the same page or ornament?")
     return CoarseModels(best.homographies, best.matches, best.source_scale, tried)
+
+
+def _suspect(model: Homography, options: CoarseOptions) -> bool:
+    turn = np.degrees(np.arctan2(model.matrix[1, 0], model.matrix[0, 0]))
+    return model.inliers < options.confident_inliers or abs(turn) > _SUSPECT_TURN
+
+
+def _dense_if_better(reference: np.ndarray, source: np.ndarray, best: CoarseModels | None) -> np.ndarray | None:
+    """The best-agreeing dense homography, if it agrees better than the features' first model
+    by `_DENSE_MARGIN` (or there is none) and with at least some of the inked reference."""
+    scored = [(agreement_score(reference, source, matrix), matrix) for matrix in dense_homographies(reference, source)]
+    if not scored:
+        return None
+    score, matrix = max(scored, key=lambda pair: pair[0])
+    bar = _DENSE_MARGIN if best is None else agreement_score(reference, source, best.homographies[0].matrix) + _DENSE_MARGIN
+    return matrix if score > bar else None
 
 
 def rescaled_homography(matrix: np.ndarray, reference_scale: float, source_scale: float) -> np.ndarray:

@@ -46,7 +46,7 @@ PAIR_SUFFIXES: Final = (".aligned.png", ".confidence.png")
 SET_PICTURES: Final = ("average.png", "difference.png")
 SET_FILES: Final = (*SET_PICTURES, "overlay.gif", "summary.json", "summary.csv")
 _CSV_FIELDS: Final = ("source", "status", "ssim_before", "ssim_after", "matchable_share", "ink_agreement",
-                      "overlap_share", "homographies", "inliers", "seconds", "error")
+                      "overlap_share", "homographies", "inliers", "dense_coarse", "seconds", "error")
 
 
 @dataclass(frozen=True)

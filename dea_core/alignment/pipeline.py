@@ -153,6 +153,7 @@ def align_pair(reference: np.ndarray, source: np.ndarray, options: AlignOptions 
         overlap_share=float(inside.mean()),
         homographies=len(models.homographies),
         inliers=models.homographies[0].inliers,
+        dense_coarse=models.dense,
     )
     mapping = resize_mapping(work_mapping, height, width, src_scale)
     full_inside = inside_source(mapping, *src_gray.shape)

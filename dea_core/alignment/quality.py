@@ -25,7 +25,8 @@ _NCC_AGREES: Final = 0.5
 
 @dataclass(frozen=True)
 class AlignmentQuality:
-    """Quality numbers of one pair (all in [0, 1] except the counts)."""
+    """Quality numbers of one pair (all in [0, 1] except the counts); `dense_coarse` is true where
+    the coarse stage's features were set aside for the dense estimate (no inliers then)."""
 
     ssim_before: float
     ssim_after: float
@@ -34,6 +35,7 @@ class AlignmentQuality:
     overlap_share: float
     homographies: int
     inliers: int
+    dense_coarse: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {key: (round(value, 4) if isinstance(value, float) else value) for key, value in asdict(self).items()}
@@ -68,6 +70,13 @@ def confidence_map(reference: np.ndarray, aligned: np.ndarray, inside: np.ndarra
     if cycle_error is not None:
         confidence = confidence * np.exp(-0.5 * (cycle_error / CYCLE_TOLERANCE) ** 2)
     return confidence.astype(np.float32)
+
+
+def ink_share(reference: np.ndarray, inside: np.ndarray) -> float:
+    """Share of the inked reference pixels (H, W) that fall `inside` (H, W) bool the source."""
+    _, spread = local_ncc(reference, reference, _NCC_WINDOW)
+    inked = spread > INK_STD
+    return float(inside[inked].mean()) if inked.any() else 0.0
 
 
 def ink_agreement(reference: np.ndarray, aligned: np.ndarray, inside: np.ndarray) -> float:

@@ -174,7 +174,7 @@ def _saved_pair(folder: Path, entry: dict, summary_path: Path) -> SavedPair:
         files = {Path(name).name for name in entry.get("files", [])}
         quality = None
         if entry.get("status") == "aligned":
-            quality = AlignmentQuality(**{f.name: entry[f.name] for f in fields(AlignmentQuality)})
+            quality = AlignmentQuality(**{f.name: entry[f.name] for f in fields(AlignmentQuality) if f.name in entry})
     except (KeyError, TypeError) as error:
         raise DeaError(f"{summary_path}: a pair's entry is incomplete ({error})") from error
 

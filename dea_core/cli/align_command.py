@@ -134,6 +134,7 @@ def _write_set_products(reference: Path, image: np.ndarray, done: list[tuple[Pai
 def print_alignment(name: str, alignment: PairAlignment) -> None:
     """One line for an aligned source: its quality."""
     q = alignment.quality
+    coarse = ("dense fallback (features unreliable)" if q.dense_coarse
+              else f"{q.homographies} homograph{'y' if q.homographies == 1 else 'ies'}")
     print(f"{name}: aligned, SSIM {q.ssim_before:.2f} -> {q.ssim_after:.2f}, "
-          f"{q.matchable_share:.0%} matchable, {q.homographies} homograph{'y' if q.homographies == 1 else 'ies'}, "
-          f"{alignment.seconds:.1f} s", flush=True)
+          f"{q.matchable_share:.0%} matchable, {coarse}, {alignment.seconds:.1f} s", flush=True)
