@@ -236,7 +236,7 @@ def test_a_killed_training_is_explained_and_a_missing_command_too(window, datase
 @pytest.fixture(scope="module")
 def tiny_dea(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A detector trained for one epoch and a DEA over it, in this process (a few seconds)."""
-    from dea_core.dea.model import DECODERS, DEAConfig
+    from dea_core.dea.model import DEAConfig
     from dea_core.dea.training import DEATrainConfig, train_dea
     from dea_core.detection.training import TrainConfig, train_detector
 
