@@ -36,6 +36,7 @@ from autolabelme.training_commands import (
     train_dea_spec,
     train_detector_spec,
 )
+from dea_core.training.defaults import DEA_DECODER, DEA_DECODERS, DEA_EPOCHS, DETECTOR_EPOCHS
 
 MODEL_FILTER = "Model files (*.pt);;All files (*)"
 # (value, what a person reads) for each choice of the detector's options.
@@ -48,8 +49,10 @@ PRIOR_SETS = (("ssd300", "SSD300: 8732 boxes of several shapes"),
 # What to do with a model file that already exists.
 EXISTING_MODEL = (("new", "start a new one (choose a new name)"), ("resume", "continue training it (resume)"),
                   ("overwrite", "replace it with a new one"))
-DECODERS = (("fc", "fully connected: redraws each vignette 128 x 128 in grey (the DEA paper)"),
-            ("deconv", "deconvolution: 64 x 64 in colour, a smaller network (the report)"))
+_DECODER_TEXTS = {"redraw": "redraw: draws the genuine sort the detector recognised, laid on the print (recommended)",
+                  "fc": "fully connected: redraws each vignette 128 x 128 in grey (the DEA paper)",
+                  "deconv": "deconvolution: 64 x 64 in colour, a smaller network (the report)"}
+DECODERS = tuple((name, _DECODER_TEXTS[name]) for name in DEA_DECODERS)
 # What a dialog remembers of a field (an int is a float to the type checker).
 Remembered = str | float | bool
 
@@ -262,11 +265,11 @@ class TrainingDialog(CommandDialog):
 
     start_text = "Start training"
 
-    def _common_fields(self, default_model: str) -> None:
+    def _common_fields(self, default_model: str, default_epochs: int) -> None:
         m, devices = self.memory, available_devices()
         self.dataset = PathField("folder", "Dataset folder (from Prepare dataset)", str(m.value("dataset", "")))
         self.model = PathField("save", "Model file to write", str(m.value("model", default_model)))
-        self.epochs = spin_box(m.value("epochs", 30), 1, 100000)
+        self.epochs = spin_box(m.value("epochs", default_epochs), 1, 100000)
         self.epochs.setToolTip("Passes over all the training pictures")
         self.batch = spin_box(m.value("batch_size", 8), 1, 4096)
         self.batch.setToolTip("Pictures per step: lower it if memory runs out")
@@ -312,7 +315,7 @@ class TrainDetectorDialog(TrainingDialog):
         super().__init__(settings, "train the ornament detector",
                          "Teach the detector the ornaments of a prepared dataset. It trains in a separate process: "
                          "you can go on working, stop it (the model so far is kept) and resume it later.", parent)
-        self._common_fields("detector.pt")
+        self._common_fields("detector.pt", DETECTOR_EPOCHS)
         m = self.memory
         self.backbone = choice_box(BACKBONES, str(m.value("backbone", "vgg16" if self.has_gpu() else "light")))
         self.loss = choice_box(BOX_LOSSES, str(m.value("loss", "diou")))
@@ -346,10 +349,10 @@ class TrainDeaDialog(TrainingDialog):
                          "Teach DEA what each ornament of a dataset looks like, on top of a trained detector, so "
                          "that it can flag the ones that differ. It trains in a separate process, like the "
                          "detector.", parent)
-        self._common_fields("dea.pt")
+        self._common_fields("dea.pt", DEA_EPOCHS)
         m = self.memory
         self.detector = PathField("open", "Trained detector", str(m.value("detector", "")))
-        self.decoder = choice_box(DECODERS, str(m.value("decoder", "fc")))
+        self.decoder = choice_box(DECODERS, str(m.value("decoder", DEA_DECODER)))
         self.fine_tune = QCheckBox("also fine-tune the detector (slower; otherwise it stays as trained)")
         self.fine_tune.setChecked(bool(m.value("fine_tune", False)))
         for label, widget in (("Dataset", self.dataset), ("Detector", self.detector), ("Model file", self.model),

@@ -33,8 +33,9 @@ from dea_core.dea.roi_align import MODES, roi_align
 from dea_core.detection.boxes import cxcywh_to_xyxy, pairwise_iou
 from dea_core.detection.model import INPUT_SIZE, LIGHT_CHANNELS, SSD, VGG_CHANNELS
 from dea_core.detection.priors import FEATURE_MAPS, PriorLayout, make_priors
+from dea_core.training.defaults import DEA_DECODER, DEA_DECODERS
 
-DECODERS: Final = ("redraw", "fc", "deconv")
+DECODERS: Final = DEA_DECODERS
 ENCODED_MAPS: Final = 5  # conv4_3 .. conv10_2
 FC_WIDTHS: Final = (2048, 4096)
 FC_SIDE: Final = 128
@@ -47,7 +48,7 @@ CODE_SIZE: Final = 4
 class DEAConfig:
     """The DEA's own part (the detector's settings travel with its weights); saved in checkpoints."""
 
-    decoder: str = "redraw"
+    decoder: str = DEA_DECODER
     roi_size: int = 5
     channels: int = 1024
     sampling_ratio: int = 2

@@ -43,6 +43,7 @@ from dea_core.detection.losses import multibox_loss
 from dea_core.detection.model import INPUT_SIZE, SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
 from dea_core.detection.training import check_new_total, data_settings
+from dea_core.training.defaults import DEA_EPOCHS
 from dea_core.training.distributed import Distributed, distributed
 from dea_core.training.loop import EpochTrainer
 from dea_core.training.progress import TrainProgress
@@ -56,7 +57,7 @@ ProgressCallback = Callable[[TrainProgress], None]
 class DEATrainConfig:
     """How to train the DEA; saved in the checkpoint. `epochs` may be raised when resuming."""
 
-    epochs: int = 30
+    epochs: int = DEA_EPOCHS
     batch_size: int = 8
     learning_rate: float = 1e-4
     fine_tune_detector: bool = False

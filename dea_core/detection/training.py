@@ -37,6 +37,7 @@ from dea_core.detection.losses import LOSS_KINDS, multibox_loss
 from dea_core.detection.model import SSD, ModelConfig
 from dea_core.detection.priors import PriorLayout, make_priors
 from dea_core.detection.vgg_weights import load_vgg16_weights
+from dea_core.training.defaults import DETECTOR_EPOCHS
 from dea_core.training.distributed import Distributed, distributed
 from dea_core.training.loop import EpochTrainer
 from dea_core.training.progress import TrainProgress
@@ -49,7 +50,7 @@ VAL_AP_THRESHOLDS: Final = (0.5, 0.75)  # history keys val_ap50, val_ap75
 class TrainConfig:
     """How to train; saved in the checkpoint. `epochs` may be raised when resuming."""
 
-    epochs: int = 8  # the change benchmark's (validation AP@0.5 0.97 by epoch 4 on its real set); more with --epochs
+    epochs: int = DETECTOR_EPOCHS
     batch_size: int = 8  # crops per step, over all processes under torchrun
     learning_rate: float = DEFAULT_LEARNING_RATE
     loss: str = "diou"

@@ -322,3 +322,20 @@ def test_a_dialog_with_empty_paths_shows_what_to_fill_and_start_waits_for_it(qtb
     dialog.dataset.edit.setText(str(tmp_path / "dataset"))
     dialog.model.edit.setText(str(tmp_path / "detector.pt"))
     assert start.isEnabled() and str(tmp_path / "dataset") in dialog.command_edit.toPlainText()
+
+
+def test_new_training_dialogs_offer_what_the_commands_default_to(qtbot, tmp_path):
+    from PyQt5.QtCore import QSettings
+
+    from dea_core.dea.model import DECODERS, DEAConfig
+    from dea_core.dea.training import DEATrainConfig
+    from dea_core.detection.training import TrainConfig
+
+    settings = QSettings(str(tmp_path / "dialogs.ini"), QSettings.IniFormat)
+    detector, dea = TrainDetectorDialog(settings), TrainDeaDialog(settings)
+    qtbot.addWidget(detector)
+    qtbot.addWidget(dea)
+    assert detector.epochs.value() == TrainConfig().epochs
+    assert dea.epochs.value() == DEATrainConfig().epochs
+    assert dea.decoder.currentData() == DEAConfig().decoder
+    assert tuple(dea.decoder.itemData(i) for i in range(dea.decoder.count())) == DECODERS
