@@ -151,12 +151,13 @@ def test_prepare_train_stop_resume_detect_and_accept(driver, window, pages_folde
     driver.wait_idle(window, timeout=60000)
     assert "mAP" in dialogs.of_kind("information")[-1][2]
 
-    shown = answer(monkeypatch, DetectDialog, model=model, threshold=0.2, device="cpu")
+    # Two epochs of a tiny detector score low: the lowest threshold the dialog allows still shows its best boxes.
+    shown = answer(monkeypatch, DetectDialog, model=model, threshold=0.01, device="cpu")
     window.train_act.detect.trigger()
     assert f"dea detect {model}" in shown[0].command_edit.toPlainText()
     driver.wait_idle(window, timeout=60000)
     pending = window.pending_suggestions()
-    assert pending and all(s.score >= 0.2 for s in pending)
+    assert pending and all(s.score >= 0.01 for s in pending)
     keys = [k for k in window.page_view.boxes() if k[0] == "suggestion"]
     assert len(keys) == len(pending)
     best = pending[0]
