@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from original_matcher import original_match
 
 from dea_core.io.labelme_json import Shape, new_label_file, save_label_file
-from dea_core.matching.evaluation import box_iou, same_pose
+from dea_core.matching.evaluation import pair_greedily, same_pose
 from dea_core.matching.matcher import MatchOptions, PageMatcher
 from dea_core.matching.nms import compete
 from dea_core.matching.poses import Pose, compose, scale_steps
@@ -102,19 +102,10 @@ class Tally:
 def _pair(matches: list[Match], truths: list[Truth], iou: float,
           template: np.ndarray | None) -> tuple[int, int, list[Truth], int, int]:
     """Greedy one-to-one pairing, best score first: (tp, fp, unmatched truths, right poses, mirror sorts found)."""
-    remaining = list(truths)
-    tp = fp = right = mirror = 0
-    for match in sorted(matches, key=lambda m: -m.score):
-        overlaps = [(box_iou(match.box, t.box), i) for i, t in enumerate(remaining) if t.label == match.label]
-        best_iou, best = max(overlaps, default=(0.0, -1))
-        if best_iou < iou:
-            fp += 1
-            continue
-        truth = remaining.pop(best)
-        tp += 1
-        mirror += truth.mirror_sort
-        right += _right_pose(match.pose, truth, template)
-    return tp, fp, remaining, right, mirror
+    pairs, fp, remaining = pair_greedily(matches, truths, iou)
+    right = sum(_right_pose(match.pose, truth, template) for match, truth in pairs)
+    mirror = sum(truth.mirror_sort for _, truth in pairs)
+    return len(pairs), fp, remaining, right, mirror
 
 
 def _right_pose(found: Pose, truth: Truth, template: np.ndarray | None) -> bool:

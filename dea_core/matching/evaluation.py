@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -21,6 +21,16 @@ class Truth(Protocol):
 
     label: str
     pose: Pose
+    box: tuple[float, float, float, float]
+
+
+T = TypeVar("T", bound="Boxed")
+
+
+class Boxed(Protocol):
+    """Anything with a label and an upright box (x0, y0, x1, y1), as truths of any benchmark are."""
+
+    label: str
     box: tuple[float, float, float, float]
 
 
@@ -84,15 +94,22 @@ def score_matches(matches: Iterable[Match], truths: Iterable[Truth], templates: 
 
     templates: label -> template image (H, W), used to judge poses of symmetric ornaments.
     """
+    pairs, fp, remaining = pair_greedily(matches, truths, iou)
+    right = sum(same_pose(templates[match.label], match.pose, truth.pose) for match, truth in pairs)
+    return MatchScore(len(pairs), fp, len(remaining), right)
+
+
+def pair_greedily(matches: Iterable[Match], truths: Iterable[T], iou: float) -> tuple[list[tuple[Match, T]], int, list[T]]:
+    """Greedy one-to-one pairing, best score first, of matches with truths of the same label at `iou`:
+    (the pairs, the count of matches left unpaired, the truths left unpaired)."""
     remaining = list(truths)
-    tp = fp = right = 0
+    pairs: list[tuple[Match, T]] = []
+    unpaired = 0
     for match in sorted(matches, key=lambda m: -m.score):
         overlaps = [(box_iou(match.box, t.box), i) for i, t in enumerate(remaining) if t.label == match.label]
         best_iou, best = max(overlaps, default=(0.0, -1))
         if best_iou < iou:
-            fp += 1
-            continue
-        truth = remaining.pop(best)
-        tp += 1
-        right += same_pose(templates[match.label], match.pose, truth.pose)
-    return MatchScore(tp, fp, len(remaining), right)
+            unpaired += 1
+        else:
+            pairs.append((match, remaining.pop(best)))
+    return pairs, unpaired, remaining

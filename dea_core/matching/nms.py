@@ -28,24 +28,32 @@ TIE_SHARE = 0.25
 PoseLikeness = Callable[[Pose, Pose], float | None]
 
 
-def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two convex quadrilaterals (4, 2)."""
+def _areas_and_intersection(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float] | None:
+    """The areas of two convex quadrilaterals (4, 2) and of their intersection; None when one is flat."""
     area_a = abs(cv2.contourArea(a.astype(np.float32)))
     area_b = abs(cv2.contourArea(b.astype(np.float32)))
     if area_a <= 0 or area_b <= 0:
-        return 0.0
+        return None
     inter, _ = cv2.intersectConvexConvex(_counter_clockwise(a), _counter_clockwise(b))
+    return area_a, area_b, inter
+
+
+def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two convex quadrilaterals (4, 2)."""
+    areas = _areas_and_intersection(a, b)
+    if areas is None:
+        return 0.0
+    area_a, area_b, inter = areas
     union = area_a + area_b - inter
     return float(inter / union) if union > 0 else 0.0
 
 
 def overlap_share(a: np.ndarray, b: np.ndarray) -> float:
     """The intersection of two convex quadrilaterals (4, 2) as a share of the smaller one's area."""
-    area_a = abs(cv2.contourArea(a.astype(np.float32)))
-    area_b = abs(cv2.contourArea(b.astype(np.float32)))
-    if area_a <= 0 or area_b <= 0:
+    areas = _areas_and_intersection(a, b)
+    if areas is None:
         return 0.0
-    inter, _ = cv2.intersectConvexConvex(_counter_clockwise(a), _counter_clockwise(b))
+    area_a, area_b, inter = areas
     return float(inter / min(area_a, area_b))
 
 
