@@ -32,7 +32,7 @@ from dea_core.dea.layout import Layout, Match, Slot, best_layout, expected_box, 
 from dea_core.dea.model import DEA
 from dea_core.dea.record import Verdict
 from dea_core.dea.saved import CHECKPOINT_KIND, dea_from_record
-from dea_core.dea.vignettes import anomaly_scores, grey, pooled_features, redraw
+from dea_core.dea.vignettes import anomaly_scores, grey, paper_padded_window, pooled_features, redraw
 from dea_core.detection.boxes import pairwise_iou
 from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.device import resolve_device
@@ -313,16 +313,6 @@ def one_box_per_vignette(detections: list[Detection]) -> list[Detection]:
     keep = nms(boxes, torch.tensor([d.score for d in detections]), VIGNETTE_OVERLAP)
     return [detections[i] for i in sorted(keep.tolist())]
 
-
-def paper_padded_window(image: np.ndarray, paper: np.ndarray, left: int, top: int, size: int) -> np.ndarray:
-    """The size x size square at (left, top) of a BGR image (H, W, 3); outside the image, `paper` (3,)."""
-    window = np.empty((size, size, 3), np.uint8)
-    window[:] = paper
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + size, width), min(top + size, height)
-    if x1 > x0 and y1 > y0:
-        window[y0 - top:y1 - top, x0 - left:x1 - left] = image[y0:y1, x0:x1]
-    return window
 
 
 def paste_max(heatmap: np.ndarray, patch: np.ndarray, box: tuple[float, float, float, float]) -> None:

@@ -109,12 +109,7 @@ def vignette_window(image: np.ndarray, paper: np.ndarray, box, crop_size: int,
     size image_size, and the box in the network input's pixels: how the DEA sees a vignette."""
     left = int(round((box[0] + box[2]) / 2 - crop_size / 2))
     top = int(round((box[1] + box[3]) / 2 - crop_size / 2))
-    window = np.empty((crop_size, crop_size, 3), np.uint8)
-    window[:] = paper
-    height, width = image.shape[:2]
-    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + crop_size, width), min(top + crop_size, height)
-    if x1 > x0 and y1 > y0:
-        window[y0 - top:y1 - top, x0 - left:x1 - left] = image[y0:y1, x0:x1]
+    window = paper_padded_window(image, paper, left, top, crop_size)
     scale = INPUT_SIZE / crop_size
     roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
     return cv2.resize(window, (image_size, image_size), interpolation=cv2.INTER_AREA), roi
@@ -143,3 +138,14 @@ def pooled_features(model: DEA, image: np.ndarray, boxes, crop_size: int, image_
                             device=device)
         pooled.append(model.encode(model.detector.feature_maps(inputs), rows).mean(dim=(2, 3)).float().cpu())
     return torch.cat(pooled)
+
+
+def paper_padded_window(image: np.ndarray, paper: np.ndarray, left: int, top: int, size: int) -> np.ndarray:
+    """The size x size square at (left, top) of a BGR image (H, W, 3); outside the image, `paper` (3,)."""
+    window = np.empty((size, size, 3), np.uint8)
+    window[:] = paper
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + size, width), min(top + size, height)
+    if x1 > x0 and y1 > y0:
+        window[y0 - top:y1 - top, x0 - left:x1 - left] = image[y0:y1, x0:x1]
+    return window
