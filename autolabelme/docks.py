@@ -11,8 +11,6 @@ from PyQt5.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QTr
 from autolabelme.box_items import pose_name
 from dea_core.matching.review import PageReview, lies_on_template
 
-_WIDEST_LIST = 360  # px
-
 
 class FileList(QListWidget):
     """The pages of the open folder; ticked when the page has its LabelMe JSON (it was saved)."""
@@ -92,9 +90,6 @@ class ShapeList(QTreeWidget):
                 top.setExpanded(True)
             for column in (0, 1, 2):
                 self.resizeColumnToContents(column)
-            # Wide enough for the score column (the dock starts narrow), never wider than a side pane should be.
-            needed = sum(self.columnWidth(c) for c in range(3)) + self.verticalScrollBar().sizeHint().width() + 8
-            self.setMinimumWidth(min(needed, _WIDEST_LIST))
         finally:
             self._filling = False
 
