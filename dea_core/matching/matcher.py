@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from dea_core.errors import MatchCancelled, MatchOptionsError
-from dea_core.matching.ncc import local_peaks, ncc_map, self_similarity
+from dea_core.matching.ncc import WindowSpread, local_peaks, ncc_map, self_similarity
 from dea_core.matching.nms import compete, suppress
 from dea_core.matching.poses import Pose, compose, pose_bank, pose_quad, render_pose
 from dea_core.matching.result import Match, MatchResult
@@ -352,6 +352,9 @@ class PageMatcher:
         top = max(0, int((band.top - tallest / 2) // factor) - 1)
         bottom = min(page.shape[0], math.ceil((band.bottom + tallest / 2) / factor) + 1)
         region = page[top:bottom]
+        spread = WindowSpread(region)
+        fitting = [p.coarse.shape for p in posed if p.coarse is not None
+                   and p.coarse.shape[0] <= region.shape[0] and p.coarse.shape[1] <= region.shape[1]]
         maps: list[tuple[np.ndarray, int, int] | None] = [None] * len(posed)
         steps.begin(len(posed))
 
@@ -361,9 +364,11 @@ class PageMatcher:
             if small is None or small.shape[0] > region.shape[0] or small.shape[1] > region.shape[1]:
                 return
             # Kept with the offset from a map position (top-left) to the template centre.
-            maps[index] = (ncc_map(region, small), small.shape[1] // 2, small.shape[0] // 2)
+            maps[index] = (spread.ncc_map(small), small.shape[1] // 2, small.shape[0] // 2)
 
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            # Each size's normalisation first, once, for all the poses of that size.
+            list(pool.map(spread.prepare, dict.fromkeys(fitting)))
             for _ in pool.map(correlate, range(len(posed))):
                 steps.advance()
         if all(entry is None for entry in maps):

@@ -25,6 +25,66 @@ def ncc_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     return scores
 
 
+# Templates of at most this many pixels are correlated directly (cv2.filter2D); larger ones by
+# OpenCV's DFT correlation: measured on real pages, direct is up to 4x faster for 10x12 and under.
+DIRECT_AREA = 130
+# A window flatter than this (std, grey levels) is one grey level with rounding noise: it scores 0.
+FLAT_WINDOW_STD = 0.5
+
+
+class WindowSpread:
+    """NCC maps of many templates on one image, sharing each window size's normalisation.
+
+    OpenCV normalises every correlation on its own, which costs twice the correlation itself on
+    a page; the windows' spread depends only on the template's size, shared by all its turns and
+    flips. image: (H, W) float32.
+    """
+
+    def __init__(self, image: np.ndarray) -> None:
+        self._image = np.float32(image - float(image.mean()))
+        self._squares = self._image * self._image
+        self._inverse: dict[tuple[int, int], np.ndarray] = {}
+
+    def prepare(self, size: tuple[int, int]) -> None:
+        """Compute the normalisation of (h, w) windows now (before correlating on several threads)."""
+        if size in self._inverse:
+            return
+        h, w = size
+        height, width = self._image.shape[0] - h + 1, self._image.shape[1] - w + 1
+        sums = _window_sums(self._image, size)[:height, :width]
+        squares = _window_sums(self._squares, size)[:height, :width]
+        # In OpenCV's own passes: numpy's would each cost as much as a window sum.
+        spread = cv2.subtract(squares, cv2.multiply(sums, sums, scale=1.0 / (h * w)))
+        flat = spread < FLAT_WINDOW_STD ** 2 * h * w
+        inverse = cv2.pow(cv2.max(spread, 1e-6), -0.5)
+        inverse[flat] = 0.0
+        self._inverse[size] = inverse
+
+    def ncc_map(self, template: np.ndarray) -> np.ndarray:
+        """As ncc_map(image, template), to within float rounding; template: (h, w) float32."""
+        h, w = template.shape
+        shape = (self._image.shape[0] - h + 1, self._image.shape[1] - w + 1)
+        centred = np.float32(template - float(template.mean()))
+        norm = float(np.sqrt((centred * centred).sum()))
+        if template.std() < FLAT_STD or norm == 0.0:
+            return np.zeros(shape, np.float32)
+        self.prepare((h, w))
+        if h * w <= DIRECT_AREA:
+            products = cv2.filter2D(self._image, cv2.CV_32F, centred, anchor=(0, 0),
+                                    borderType=cv2.BORDER_CONSTANT)[:shape[0], :shape[1]]
+        else:
+            products = cv2.matchTemplate(self._image, centred, cv2.TM_CCORR)
+        scores = cv2.multiply(products, self._inverse[(h, w)], scale=1.0 / norm)
+        np.clip(scores, -1.0, 1.0, out=scores)
+        return scores
+
+
+def _window_sums(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Sum over the (h, w) window whose top-left corner is at each pixel (zeros past the edge)."""
+    return cv2.boxFilter(image, cv2.CV_32F, (size[1], size[0]), anchor=(0, 0), normalize=False,
+                         borderType=cv2.BORDER_CONSTANT)
+
+
 def local_peaks(scores: np.ndarray, radius: tuple[int, int], floor: float) -> np.ndarray:
     """Positions (N, 2) as (x, y) of local maxima of `scores` at or above `floor`.
 

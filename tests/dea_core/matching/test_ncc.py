@@ -1,6 +1,6 @@
 import numpy as np
 
-from dea_core.matching.ncc import local_peaks, ncc_map, self_similarity
+from dea_core.matching.ncc import WindowSpread, local_peaks, ncc_map, self_similarity
 
 
 def reference_ncc(image: np.ndarray, template: np.ndarray) -> np.ndarray:
@@ -52,3 +52,21 @@ def test_self_similarity_tolerates_a_small_shift_but_not_a_different_picture():
     assert self_similarity(base, shifted) > 0.95
     assert self_similarity(base, other) < 0.5
     assert self_similarity(base, base[:, :30]) == -1.0
+
+
+def test_window_spread_maps_equal_brute_force_for_direct_and_dft_templates():
+    rng = np.random.default_rng(5)
+    image = rng.uniform(0, 255, (40, 44)).astype(np.float32)
+    spread = WindowSpread(image)
+    # 5x7 is correlated directly, 14x12 by OpenCV's DFT; both share nothing but the image.
+    for template in (image[3:8, 9:16].copy(), image[20:34, 25:37].copy()):
+        np.testing.assert_allclose(spread.ncc_map(template), reference_ncc(image, template).astype(np.float64),
+                                   atol=2e-4)
+
+
+def test_window_spread_scores_flat_windows_zero():
+    image = np.random.default_rng(1).uniform(0, 255, (30, 30)).astype(np.float32)
+    image[:12, :12] = 230.0
+    scores = WindowSpread(image).ncc_map(image[15:20, 15:21].copy())
+    assert not scores[:7, :7].any()
+    assert scores[15, 15] > 0.999
