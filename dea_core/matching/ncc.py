@@ -15,7 +15,7 @@ def ncc_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     image: (H, W) float32, template: (h, w) float32 with h <= H, w <= W.
     Returns (H - h + 1, W - w + 1) float32 in [-1, 1]; blank-paper windows (and NaNs) score 0.
     """
-    if template.std() < FLAT_STD:
+    if cv2.meanStdDev(template)[1][0, 0] < FLAT_STD:
         return np.zeros((image.shape[0] - template.shape[0] + 1, image.shape[1] - template.shape[1] + 1),
                         np.float32)
     scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
@@ -66,7 +66,7 @@ class WindowSpread:
         shape = (self._image.shape[0] - h + 1, self._image.shape[1] - w + 1)
         centred = np.float32(template - float(template.mean()))
         norm = float(np.sqrt((centred * centred).sum()))
-        if template.std() < FLAT_STD or norm == 0.0:
+        if cv2.meanStdDev(template)[1][0, 0] < FLAT_STD or norm == 0.0:
             return np.zeros(shape, np.float32)
         self.prepare((h, w))
         if h * w <= DIRECT_AREA:

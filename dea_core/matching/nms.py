@@ -23,6 +23,8 @@ POSE_TIE = 0.02
 # How much better a less simple pose must score, as a share of the gap it would show if the
 # occurrence really were in that pose (score times how unlike the template is in the two poses).
 TIE_SHARE = 0.25
+# Candidates whose overlaps with the better ones are computed together (memory: this times N).
+SUPPRESS_BLOCK = 256
 
 # How alike the template looks in two poses (NCC), or None when that was not measured.
 PoseLikeness = Callable[[Pose, Pose], float | None]
@@ -85,21 +87,27 @@ def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TI
     ordered = sorted(candidates, key=lambda m: -m.score)
     boxes = np.array([m.box for m in ordered]).reshape(-1, 4)
     upright = np.array([m.is_upright for m in ordered], dtype=bool)
-    kept_boxes = np.empty((len(ordered), 4))
-    kept: list[int] = []
+    is_kept = np.zeros(len(ordered), dtype=bool)
+    slot_of: dict[int, int] = {}
     absorbed: list[list[Match]] = []
-    for index, candidate in enumerate(ordered):
-        touching, same = _box_overlaps(boxes[index], kept_boxes[:len(kept)], iou)
-        for slot in np.flatnonzero(touching):
-            alike = same[slot]
-            # Upright boxes are their own quadrilaterals: box arithmetic decides; turned ones need the quads.
-            if alike if upright[index] and upright[kept[slot]] else _same_place(candidate, ordered[kept[slot]], iou):
-                absorbed[slot].append(candidate)
-                break
-        else:
-            kept_boxes[len(kept)] = boxes[index]
-            kept.append(index)
-            absorbed.append([candidate])
+    # The overlaps of a block of candidates with all better ones at once: one numpy call per
+    # candidate would cost more than the rest of matching on a cluttered page.
+    for start in range(0, len(ordered), SUPPRESS_BLOCK):
+        stop = min(len(ordered), start + SUPPRESS_BLOCK)
+        touching, same = _box_overlaps(boxes[start:stop], boxes[:stop], iou)
+        for index in range(start, stop):
+            row = index - start
+            candidate = ordered[index]
+            for other in np.flatnonzero(touching[row, :index] & is_kept[:index]):
+                # Upright boxes are their own quadrilaterals: box arithmetic decides; turned ones need the quads.
+                alike = same[row, other]
+                if alike if upright[index] and upright[other] else _same_place(candidate, ordered[other], iou):
+                    absorbed[slot_of[int(other)]].append(candidate)
+                    break
+            else:
+                is_kept[index] = True
+                slot_of[index] = len(absorbed)
+                absorbed.append([candidate])
     chosen = [_simplest_of_tie(group, tie, likeness) for group in absorbed]
     return sorted(chosen, key=lambda m: -m.score)
 
@@ -110,22 +118,27 @@ def _overlapping(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.flatnonzero(hit)
 
 
-def _box_overlaps(box: np.ndarray, others: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
-    """For upright boxes (N, 4): where `box` and the other overlap at all, and where they overlap
-    by more than `iou` or share more than OVERLAP_SHARE of the smaller one (_same_place's rule)."""
-    iw = np.minimum(others[:, 2], box[2]) - np.maximum(others[:, 0], box[0])
-    ih = np.minimum(others[:, 3], box[3]) - np.maximum(others[:, 1], box[1])
+def _box_overlaps(boxes: np.ndarray, others: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
+    """For upright boxes (B, 4) against (N, 4), two (B, N) masks: where they overlap at all, and
+    where by more than `iou` or sharing more than OVERLAP_SHARE of the smaller one (_same_place's rule)."""
+    a, b = boxes[:, None, :], others[None, :, :]
+    iw = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+    ih = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
     touching = (iw > 0) & (ih > 0)
     inter = iw * ih * touching
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    area = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    areas = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
     return touching, (inter > iou * (area + areas - inter)) | (inter > OVERLAP_SHARE * np.minimum(area, areas))
 
 
 def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> Match:
     best = group[0]
+    # No pose's margin exceeds this (likeness 0 or less): a lower score needs no likeness asked.
+    widest = max(tie, TIE_SHARE * best.score) if likeness is not None and tie > 0 else tie
 
     def ties(m: Match) -> bool:
+        if m.score < best.score - widest:
+            return False
         margin = tie
         alike = likeness(best.pose, m.pose) if likeness is not None and tie > 0 else None
         if alike is not None:

@@ -9,6 +9,7 @@ Conventions, used by the matcher, the page generator and the LabelMe output alik
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -86,12 +87,8 @@ def scale_steps(minimum: float, maximum: float, count: int) -> tuple[float, ...]
     return tuple(float(v) for v in np.geomspace(minimum, maximum, count))
 
 
-def pose_bank(
-    rotations: tuple[float, ...] = (0.0,),
-    flip: bool = False,
-    scales: tuple[float, ...] = (1.0,),
-) -> list[Pose]:
-    """Every distinct pose to search, simplest first; duplicates such as flipped = mirrored + 180 dropped."""
+@functools.lru_cache(maxsize=64)
+def _pose_bank(rotations: tuple[float, ...], flip: bool, scales: tuple[float, ...]) -> tuple[Pose, ...]:
     flips: tuple[Flip, ...] = FLIPS if flip else ("none",)
     candidates = sorted(
         {Pose(normalise_angle(r), f, float(s)) for r in rotations for f in flips for s in scales},
@@ -101,7 +98,19 @@ def pose_bank(
     for pose in candidates:
         if not any(pose.same_transform(k, scale_tol=1e-6, angle_tol=1e-6) for k in kept):
             kept.append(pose)
-    return kept
+    return tuple(kept)
+
+
+def pose_bank(
+    rotations: tuple[float, ...] = (0.0,),
+    flip: bool = False,
+    scales: tuple[float, ...] = (1.0,),
+) -> list[Pose]:
+    """Every distinct pose to search, simplest first; duplicates such as flipped = mirrored + 180 dropped.
+
+    Cached: each match asks for it, and comparing every pair of poses costs more than a correlation.
+    """
+    return list(_pose_bank(tuple(rotations), flip, tuple(scales)))
 
 
 def is_right_angle(rotation: float) -> bool:

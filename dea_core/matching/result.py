@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -23,13 +24,14 @@ class Match:
     pose: Pose
     quad: np.ndarray = field(repr=False, compare=False)
 
-    @property
+    # Cached: NMS and the row tests ask for them thousands of times; the quad never changes.
+    @cached_property
     def box(self) -> tuple[float, float, float, float]:
         x0, y0 = self.quad.min(axis=0)
         x1, y1 = self.quad.max(axis=0)
         return float(x0), float(y0), float(x1), float(y1)
 
-    @property
+    @cached_property
     def centre(self) -> tuple[float, float]:
         cx, cy = self.quad.mean(axis=0)
         return float(cx), float(cy)
