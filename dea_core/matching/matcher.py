@@ -45,8 +45,9 @@ FLOOR_BELOW_THRESHOLD = 0.15
 # large enough for the ornament's shape to still tell it from type.
 COARSE_SIDE = 14
 MAX_COARSE_FACTOR = 8
-# ... but every template is at least halved while it keeps this many pixels.
-SMALL_COARSE_SIDE = 6
+# ... but every template is at least halved while it keeps this many pixels a side (a colon of
+# type, 8 px wide, is still two dots at half size); smaller coarse templates are not correlated.
+SMALL_COARSE_SIDE = 3
 # Coarse scores run lower than full-resolution ones (downscaling blurs fine hatching).
 COARSE_SLACK = 0.1
 # At a coarse peak, the best scale of each orientation (turn and flip) scoring within this of
@@ -685,7 +686,7 @@ def _attach_coarse(posed: list[_PosedTemplate], factor: int) -> None:
     for item in posed:
         h, w = item.image.shape
         size = (round(w / factor), round(h / factor))
-        if min(size) < 3:
+        if min(size) < SMALL_COARSE_SIDE:
             item.coarse = None
         elif factor == 1:
             item.coarse = item.image
