@@ -205,8 +205,8 @@ class PageMatcher:
         # Unflipped, the mirror sort's template covers exactly the mirrored poses of the first.
         # Its sizes are the first template's, relative to the size it was cut at.
         scales = tuple(scale / best.pose.scale for scale in options.scales)
-        found = self.match_image(result.label, second, replace(options, flip=False, scales=scales), band=band,
-                                 cancel=cancel)
+        found = self.match_image(result.label, second, replace(options, flip=False, scales=scales),
+                                 band=_rows_of(kept, first.shape, band), cancel=cancel)
         # The second template finds itself with 1: its place keeps the first template's score.
         found = replace(found, matches=tuple(m for m in found.matches if m.score < SELF_SCORE))
         moved = in_first_pose(found, best.pose, first.shape)
@@ -542,6 +542,16 @@ def _own_match(label: str, box: tuple[int, int, int, int], pose: Pose,
     if first_shape is None:
         return Match(label, 1.0, pose, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
     return Match(label, 1.0, pose, pose_quad(first_shape[1], first_shape[0], pose, ((x0 + x1) / 2, (y0 + y1) / 2)))
+
+
+def _rows_of(matches: Sequence[Match], shape: tuple[int, ...], band: Band) -> Band:
+    """The part of `band` in line with `matches` down the page (see _in_a_row): where a mirror
+    sort set beside them can lie. shape: the template's (h, w)."""
+    if not matches:
+        return band
+    reach = MIRROR_ROW_REACH * float(max(shape[:2]))
+    centres = [m.centre[1] for m in matches]
+    return Band(max(band.top, min(centres) - reach), min(band.bottom, max(centres) + reach))
 
 
 def _in_a_row(matches: Sequence[Match], others: Sequence[Match], shape: tuple[int, ...]) -> list[bool]:
