@@ -143,9 +143,20 @@ def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> 
         alike = likeness(best.pose, m.pose) if likeness is not None and tie > 0 else None
         if alike is not None:
             margin = max(tie, TIE_SHARE * best.score * (1.0 - max(0.0, alike)))
-        return m.score >= best.score - margin and quad_iou(m.quad, best.quad) > 0.7
+        return m.score >= best.score - margin and _iou(m, best) > 0.7
 
     return min(filter(ties, group), key=lambda m: (m.pose.simplicity(), -m.score))
+
+
+def _iou(a: Match, b: Match) -> float:
+    """Intersection over union of two matches: box arithmetic when both boxes are the occurrences."""
+    if not (a.is_upright and b.is_upright):
+        return quad_iou(a.quad, b.quad)
+    ax0, ay0, ax1, ay1 = a.box
+    bx0, by0, bx1, by1 = b.box
+    inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def compete(results: Mapping[str, MatchResult],
