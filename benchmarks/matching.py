@@ -212,7 +212,9 @@ def run_generated(count: int, seed: int) -> dict[str, Tally]:
             results, templates = {}, {}
             ours = rows.setdefault(f"{preset}: ours", Tally())
             for label, box in page.templates.items():
-                templates[label] = gray[int(box[1]):int(np.ceil(box[3])), int(box[0]):int(np.ceil(box[2]))]
+                # Poses are judged on the template, or on the clean design where each piece is its own cast.
+                templates[label] = page.designs.get(label, gray[int(box[1]):int(np.ceil(box[3])),
+                                                                int(box[0]):int(np.ceil(box[2]))])
                 wall, cpu = time.perf_counter(), time.process_time()
                 results[label] = matcher.match(label, box, OPTIONS)
                 ours.wall.append(time.perf_counter() - wall)

@@ -135,11 +135,14 @@ class SyntheticPage:
 
     image: (H, W, 3) uint8 BGR. templates: for every label, the box of one plain instance
     (rotation 0, no flip, scale 1), the box a user would draw around the template.
+    designs: where each occurrence is its own cast (a little turned, inked its own way), each
+    label's clean design (H, W) uint8, whose symmetries decide which poses look alike.
     """
 
     image: np.ndarray
     ornaments: list[PlacedOrnament]
     templates: dict[str, Box]
+    designs: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def generate_page(rng: np.random.Generator, spec: PageSpec = PageSpec()) -> SyntheticPage:

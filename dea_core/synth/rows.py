@@ -30,6 +30,13 @@ PIECE_HEIGHT = (30, 46)
 # Poses a row is set in: plain, upside down, mirrored, mirrored upside down.
 ROW_POSES = (Pose(), Pose(180.0), Pose(0.0, "mirrored"), Pose(0.0, "flipped"))
 RULE_EVERY = (3, 6)  # a thin rule after every k pieces of a row
+# Each occurrence is its own cast, set by hand: turned up to this many degrees, sized up to this
+# share either way, inked lighter or heavier, and nicked in places. Real casts of one sort differ
+# less than this (about half a degree, 1%): the preset is meant to be harder than the real rows.
+CAST_TURN = 1.5
+CAST_SIZE = 0.03
+CAST_INK = (0.7, 1.1)
+CAST_NICKS = (0, 4)
 ROWS_DEGRADATION = Degradation(paper=0.5, ink_spread=0.4, dropouts=0.3, show_through=0.0, blur=0.4, noise=0.3,
                                jpeg=0.4, perspective=0.0)
 
@@ -64,11 +71,13 @@ def generate_rows_page(rng: np.random.Generator, width: int = 1400, height: int 
     ink = degrade.ink_dropouts(degrade.ink_spread(ink, rng, d.ink_spread), rng, d.dropouts)
     page = print_on_paper(degrade.aged_paper(rng, ink.shape, d.paper), ink)
     page = degrade.jpeg_compress(degrade.sensor_noise(degrade.blur(page, rng, d.blur), rng, d.noise), rng, d.jpeg)
-    return SyntheticPage(page, items, _template_boxes(items))
+    return SyntheticPage(page, items, _template_boxes(items), pieces)
 
 
 def _row_pieces(rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Three kinds for the page: two pieces and a variant of the first sharing its left half.
+    """Four kinds for the page, cut from two patterns: two pieces, a variant of the first whose
+    right half repeats its left half mirrored, and a hybrid of the first's left half and the
+    second's right half (each shares half its ink with another label).
 
     The first is a piece that is not mirror-symmetric: the variant of a symmetric one would be
     the piece itself.
@@ -84,7 +93,10 @@ def _row_pieces(rng: np.random.Generator) -> dict[str, np.ndarray]:
     half = base.shape[1] // 2
     variant = base.copy()
     variant[:, base.shape[1] - half:] = base[:, :half][:, ::-1]
-    return {names[0]: base, names[1]: small[names[1]], f"{names[0]}_variant": variant}
+    other = cv2.resize(small[names[1]], (base.shape[1], base.shape[0]), interpolation=cv2.INTER_AREA)
+    hybrid = np.concatenate([base[:, :half], other[:, half:]], axis=1)
+    return {names[0]: base, names[1]: small[names[1]], f"{names[0]}_variant": variant,
+            f"{names[0]}_hybrid": hybrid}
 
 
 def _trimmed(piece: np.ndarray) -> np.ndarray:
@@ -107,7 +119,7 @@ def _set_row(rng: np.random.Generator, ink: np.ndarray, items: list[PlacedOrname
     tallest = 0
     while True:
         label = order[index % len(order)]
-        image, _ = render_pose(pieces[label], pose, border_value=255)
+        image, _ = render_pose(_cast(rng, pieces[label]), pose, border_value=255)
         h, w = image.shape
         if x + w > x1 or top + h >= ink.shape[0]:
             break
@@ -123,6 +135,23 @@ def _set_row(rng: np.random.Generator, ink: np.ndarray, items: list[PlacedOrname
             ink[top:top + h, x:x + 2] = 40
             x += 3
     return tallest
+
+
+def _cast(rng: np.random.Generator, piece: np.ndarray) -> np.ndarray:
+    """One occurrence of `piece` (H, W) uint8 as its own cast prints it: a little turned and
+    resized about its centre, inked lighter or heavier, with a few worn nicks; same size."""
+    h, w = piece.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-CAST_TURN, CAST_TURN)),
+                                     float(1 + rng.uniform(-CAST_SIZE, CAST_SIZE)))
+    matrix[:, 2] += rng.uniform(-0.5, 0.5, 2)
+    image = cv2.warpAffine(piece, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    darkness = (255.0 - image) * rng.uniform(*CAST_INK)
+    image = np.clip(255.0 - darkness, 0, 255).astype(np.uint8)
+    if rng.random() < 0.3:
+        image = cv2.erode(image, np.ones((2, 2), np.uint8))
+    for _ in range(int(rng.integers(*CAST_NICKS))):
+        cv2.circle(image, (int(rng.integers(w)), int(rng.integers(h))), int(rng.integers(1, 3)), 255, -1)
+    return image
 
 
 def _rule(ink: np.ndarray, x0: int, x1: int, y: int) -> None:
