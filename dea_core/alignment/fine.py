@@ -2,11 +2,12 @@
 
 DIS optical flow (Kroeger et al., ECCV 2016, OpenCV's implementation: coarse-to-fine patch search
 then variational refinement) runs both ways between the reference and the coarse-warped source.
-The flow is trusted where the reference has texture (its structure tensor is strong) and going
-there and back returns to the same pixel; elsewhere, on blank paper or where the two flows
-disagree, it is filled in from the trusted flow around (`fill.fill_unobserved`), so grain and
-noise move nothing. docs/alignment.md gives the measurements behind this choice and the
-optimisation it replaced.
+The flow is trusted where the reference has texture (its structure tensor is strong), or where
+the two pictures share the paper's grain (`grain.shared_grain`: the same sheet), and going there
+and back returns to the same pixel; elsewhere, on blank paper or where the two flows disagree, it
+is filled in from the trusted flow around (`fill.fill_unobserved`), so the grain of two different
+sheets, and noise, move nothing. docs/alignment.md gives the measurements behind this choice
+and the optimisation it replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from dea_core.alignment.errors import AlignmentCancelled
 from dea_core.alignment.fill import fill_unobserved
 from dea_core.alignment.fine_options import FineOptions
+from dea_core.alignment.grain import shared_grain
 from dea_core.alignment.mapping import identity_mapping
 from dea_core.alignment.similarity import local_ncc
 
@@ -71,7 +73,12 @@ def refine_flow(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray, op
     # Near the edge of the source's footprint, or of the picture, DIS's patches reach past it.
     margin = np.ones((2 * _EDGE_MARGIN + 1, 2 * _EDGE_MARGIN + 1), np.uint8)
     inner = cv2.erode(valid.astype(np.uint8), margin, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
-    weights = texture_weight(reference, options) * (consistent * inner * _improves(reference, warped, forward))[..., None]
+    moved = _follow(warped, forward)
+    texture = texture_weight(reference, options)
+    if options.follow_grain:
+        # Verified grain shows both components of a shift, as texture does.
+        texture = np.maximum(texture, shared_grain(reference, moved, options)[..., None])
+    weights = texture * (consistent * inner * _improves(reference, warped, moved))[..., None]
     filled = fill_unobserved(forward, weights)
     report(1.0)
     return FineFlow(filled, weights.min(axis=2), cycle.astype(np.float32))
@@ -114,10 +121,15 @@ def cycle_error(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return np.linalg.norm(forward + back, axis=2)
 
 
-def _improves(reference: np.ndarray, warped: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the flow makes the warped source correlate with the reference at least as well as before."""
+def _follow(warped: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """The coarse-warped source (H, W) moved along the flow (H, W, 2) onto the reference."""
     follow = identity_mapping(*flow.shape[:2]) + flow
-    moved = cv2.remap(warped, follow[..., 0], follow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(warped, follow[..., 0], follow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _improves(reference: np.ndarray, warped: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the flow (which makes `moved` of `warped`) makes the source correlate with the
+    reference at least as well as before."""
     before, _ = local_ncc(reference, warped, _STRUCTURE_WINDOW)
     after, _ = local_ncc(reference, moved, _STRUCTURE_WINDOW)
     return after >= before - _LIKENESS_SLACK
