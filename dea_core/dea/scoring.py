@@ -163,6 +163,7 @@ class AnomalyScorer:
                                             True, unknown=not empty))
         pictures = self._redrawings(image, [d for d, _ in to_compare])
         typical = self.model.decoder.typical_error.cpu().numpy()
+        placed: list[tuple[float, float, float, float]] = []  # where each redrawing was laid: the ink it explains
         for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
             comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1])
             if comparison.pose != pose:  # a pose the genuine layout does not use there
@@ -172,9 +173,10 @@ class AnomalyScorer:
                 _paste_region(heatmap, comparison.error, comparison.region)
                 verdicts.append(VignetteVerdict(found.label, found.box, found.score, round(comparison.score, 5),
                                                 comparison.score > self.threshold))
+            placed.append(comparison.placed_box)
             if progress is not None:
                 progress(index + 1, len(to_compare))
-        unknown = unknown_vignettes(image, [v.box for v in verdicts], self.crop_size, heatmap)
+        unknown = unknown_vignettes(image, [v.box for v in verdicts] + placed, self.crop_size, heatmap)
         return ScoredImage(verdicts + unknown, heatmap, heatmap.copy(), self.threshold)
 
     def _redrawings(self, image: np.ndarray, detections: list[Detection]) -> list[np.ndarray]:
@@ -210,8 +212,11 @@ class AnomalyScorer:
         return results
 
     def _paint(self, heatmap: np.ndarray, grey_page: np.ndarray, box, slot, comparison: Comparison | None = None) -> None:
-        """A layout finding: the ink at `box` and the ink the genuine slot would have there, at full strength."""
-        region = context_region(box, grey_page.shape)
+        """A layout finding: the ink at `box` (with a comparison: where its redrawing was laid) and the ink the
+        genuine slot would have there, at full strength."""
+        if comparison is not None:
+            box = comparison.placed_box
+        region = comparison.region if comparison is not None else context_region(box, grey_page.shape)
         x0, y0, x1, y1 = region
         ink = ink_darkness(grey_page[y0:y1, x0:x1]) if comparison is None else comparison.observed_ink
         shape = np.maximum(ink, comparison.redrawn_ink) if comparison is not None else ink

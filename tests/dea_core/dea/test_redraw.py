@@ -53,6 +53,21 @@ def test_a_changed_vignette_scores_above_its_genuine_twin_and_a_shifted_or_heavi
     assert max(shifted, heavier) < other
 
 
+def test_a_detected_box_some_pixels_off_its_vignette_scores_as_the_true_box_does(scorer, design):
+    genuine = generate_sample(np.random.default_rng(SEED), design)
+    broken = generate_sample(np.random.default_rng(SEED), design, "broken")
+    index = broken.changed
+    x0, y0, x1, y1 = genuine.vignettes[index].box
+    width, height = x1 - x0, y1 - y0
+    loose = (x0 - 0.12 * width, y0 + 0.05 * height, x1 + 0.02 * width, y1 + 0.1 * height)  # as a detector boxes it
+    boxes = [Detection(v.label, 1.0, loose if i == index else v.box) for i, v in enumerate(genuine.vignettes)]
+    scored = scorer.score_detections(genuine.image, boxes)
+    off = next(v.anomaly_score for v in scored.verdicts if np.allclose(v.box, loose))
+    true = _vignette_score(scorer, genuine.image, genuine, index)
+    assert off < max(2 * true, true + 0.02) < _vignette_score(scorer, broken.image, broken, index)
+    assert not any(v.unknown for v in scored.verdicts)
+
+
 def test_a_mirrored_sort_in_a_plain_slot_is_flagged_by_the_layout(scorer, design):
     genuine = generate_sample(np.random.default_rng(SEED), design)
     mirrored = generate_sample(np.random.default_rng(SEED), design, "mirrored")
