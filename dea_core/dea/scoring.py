@@ -83,6 +83,7 @@ class AnomalyScorer:
         self.device = device
         self.crop_size, self.image_size = int(data["crop_size"]), int(data["image_size"])
         self.threshold = float(calibration["threshold"])
+        self.sort_scales = {str(k): float(v) for k, v in calibration.get("sort_scales", {}).items()}
         self.detector = Detector(model.detector, self.crop_size, self.image_size, device)
         self.layouts = layouts or []
         self.classes = {name: i + 1 for i, name in enumerate(model.detector.config.classes)}
@@ -166,13 +167,15 @@ class AnomalyScorer:
         placed: list[tuple[float, float, float, float]] = []  # where each redrawing was laid: the ink it explains
         for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
             comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1])
+            scale = self.sort_scales.get(found.label, 1.0)  # its sort's genuine spread (redraw_training.sort_scales)
             if comparison.pose != pose:  # a pose the genuine layout does not use there
                 self._paint(heatmap, grey_page, found.box, None, comparison)
                 verdicts.append(VignetteVerdict(found.label, found.box, found.score, 1.0, True))
             else:
+                score = min(comparison.score * scale, 1.0)
                 _paste_region(heatmap, comparison.error, comparison.region)
-                verdicts.append(VignetteVerdict(found.label, found.box, found.score, round(comparison.score, 5),
-                                                comparison.score > self.threshold))
+                verdicts.append(VignetteVerdict(found.label, found.box, found.score, round(score, 5),
+                                                score > self.threshold))
             placed.append(comparison.placed_box)
             if progress is not None:
                 progress(index + 1, len(to_compare))

@@ -11,7 +11,7 @@ from autolabelme.anomaly_review import PageScores
 from dea_core.dea.layout import Layout
 from dea_core.dea.model import REDRAW_SIDE
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
-from dea_core.dea.redraw_training import genuine_layouts
+from dea_core.dea.redraw_training import genuine_layouts, sort_scales
 from dea_core.dea.results import write_scored
 from dea_core.dea.saved import CHECKPOINT_KIND
 from dea_core.dea.scoring import AnomalyScorer
@@ -112,3 +112,13 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     saved_map = np.load(paths["map"])
     assert saved_map.dtype == np.float32 and saved_map.shape == sample.image.shape[:2]
     np.testing.assert_array_equal(saved_map, scored.heatmap)
+
+
+def test_sort_scales_bring_a_variable_sort_to_the_common_scale_and_trust_few_casts_less():
+    steady, variable = np.linspace(0.05, 0.15, 41), np.linspace(0.25, 0.35, 41)
+    scores = np.concatenate([steady, variable, [0.3, 0.3]])
+    classes = np.array([1] * 41 + [2] * 41 + [3] * 2)
+    scales = sort_scales(scores, classes, prior=4)
+    assert scales[1] > 1 > scales[2]  # the steady sort's scores raised, the variable one's lowered ...
+    assert abs(np.median(steady) * scales[1] - np.median(variable) * scales[2]) < 0.2 * (0.3 - 0.1)  # ... to meet
+    assert scales[2] < scales[3] < 1  # two casts scoring like the variable sort: lowered, but less
