@@ -54,6 +54,7 @@ RELOOK_THRESHOLD: Final = 0.05  # detector score accepted where the layout expec
 RELOOK_IOU: Final = 0.3
 _EMPTY_SLOT_INK: Final = 0.05  # share of a slot's pixels inked: below it, the slot is empty
 _PAINT_DILATION: Final = 7  # px: a layout finding is painted over its ink and a little around it
+MAP_SMOOTHING: Final = 0.05  # of the median vignette's smaller side: the redraw map's Gaussian sigma
 
 
 VignetteVerdict = Verdict  # the one verdict type (record.py), under the name scoring has always used
@@ -180,6 +181,7 @@ class AnomalyScorer:
             if progress is not None:
                 progress(index + 1, len(to_compare))
         unknown = unknown_vignettes(image, [v.box for v in verdicts] + placed, self.crop_size, heatmap)
+        heatmap = smoothed_map(heatmap, placed or [v.box for v in verdicts])
         return ScoredImage(verdicts + unknown, heatmap, heatmap.copy(), self.threshold)
 
     def _redrawings(self, image: np.ndarray, detections: list[Detection]) -> list[np.ndarray]:
@@ -260,6 +262,17 @@ class AnomalyScorer:
         scale = INPUT_SIZE / size
         roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
         return cv2.resize(window, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA), roi
+
+
+def smoothed_map(heatmap: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    """The redraw decoder's page map blurred by a Gaussian of MAP_SMOOTHING of the median vignette's smaller
+    side: its error sits on stroke pixels, laid to within a pixel or two (tolerance, warp), and a change is a
+    patch of the vignette, which the map should cover rather than dot."""
+    sides = [min(b[2] - b[0], b[3] - b[1]) for b in boxes]
+    if not sides:
+        return heatmap
+    sigma = max(MAP_SMOOTHING * float(np.median(sides)), 0.5)
+    return cv2.GaussianBlur(heatmap, (0, 0), sigma)
 
 
 def _paste_region(heatmap: np.ndarray, values: np.ndarray, region: tuple[int, int, int, int]) -> None:

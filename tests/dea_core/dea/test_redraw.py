@@ -14,7 +14,7 @@ from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
 from dea_core.dea.redraw_training import genuine_layouts, sort_scales
 from dea_core.dea.results import write_scored
 from dea_core.dea.saved import CHECKPOINT_KIND
-from dea_core.dea.scoring import AnomalyScorer
+from dea_core.dea.scoring import AnomalyScorer, smoothed_map
 from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.dataset import load_dataset
 from dea_core.detection.inference import Detection
@@ -122,3 +122,13 @@ def test_sort_scales_bring_a_variable_sort_to_the_common_scale_and_trust_few_cas
     assert scales[1] > 1 > scales[2]  # the steady sort's scores raised, the variable one's lowered ...
     assert abs(np.median(steady) * scales[1] - np.median(variable) * scales[2]) < 0.2 * (0.3 - 0.1)  # ... to meet
     assert scales[2] < scales[3] < 1  # two casts scoring like the variable sort: lowered, but less
+
+
+def test_the_redraw_map_covers_a_patch_around_its_error_in_proportion_to_the_vignettes():
+    heatmap = np.zeros((100, 100), np.float32)
+    heatmap[50, 50] = 1.0
+    large = smoothed_map(heatmap, [(0, 0, 60, 80), (60, 0, 120, 80)])
+    small = smoothed_map(heatmap, [(0, 0, 20, 30), (20, 0, 40, 30)])
+    assert large[50, 54] > small[50, 54] > 0 == heatmap[50, 54]
+    assert abs(float(large.sum()) - 1.0) < 1e-3  # spread, not added to
+    assert smoothed_map(heatmap, []) is heatmap
