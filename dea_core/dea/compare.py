@@ -105,7 +105,7 @@ def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_p
     observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
     size = (int(round(found[2] - found[0])), int(round(found[3] - found[1])))
     centre = ((found[0] + found[2]) / 2 - rx0, (found[1] + found[3]) / 2 - ry0)
-    _, corner, (width, height) = _best_fit(observed, redrawn, pose, centre, _around(size), FINE_STEP)
+    _, corner, (width, height) = _best_fits(observed, redrawn, (pose,), centre, _around(size), FINE_STEP)[pose]
     template_ink = 1.0 - _resized(redrawn, width, height)
     placed = _paste(observed.shape, posed(template_ink, pose), corner)
     if align:
@@ -130,7 +130,7 @@ def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose
     observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
     centre = ((x0 + x1) / 2 - rx0, (y0 + y1) / 2 - ry0)
     sizes = [(max(int(round((x1 - x0) * sx)), 3), max(int(round((y1 - y0) * sy)), 3)) for sx in SCALES for sy in SCALES]
-    placements = {pose: _best_fit(observed, redrawn, pose, centre, sizes, SEARCH_SHARE) for pose in POSES}
+    placements = _best_fits(observed, redrawn, POSES, centre, sizes, SEARCH_SHARE)
     scores = {pose: p[0] for pose, p in placements.items()}
     best = max(scores, key=scores.get)
     pose = best if scores[best] > scores[expected_pose] + POSE_MARGIN else expected_pose
@@ -152,36 +152,40 @@ def _resized(picture: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(picture.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
 
 
-def _best_fit(observed: np.ndarray, redrawn: np.ndarray, pose: str, centre: tuple[float, float],
-              sizes: list[tuple[int, int]], reach_share: float) -> tuple[float, tuple[int, int], tuple[int, int]]:
-    """(NCC, top-left, (width, height)) of the redrawing in `pose`, at the one of `sizes` and the place within
-    `reach_share` of its side around `centre` that fit `observed` best."""
-    best = (-2.0, (0, 0), sizes[0])
+def _best_fits(observed: np.ndarray, redrawn: np.ndarray, poses: tuple[str, ...], centre: tuple[float, float],
+               sizes: list[tuple[int, int]], reach_share: float) -> dict[str, tuple[float, tuple[int, int],
+                                                                              tuple[int, int]]]:
+    """For each pose: (NCC, top-left, (width, height)) of the redrawing in that pose, at the one of `sizes` and
+    the place within `reach_share` of its side around `centre` that fit `observed` best. The redrawing is
+    resized once a size, for every pose."""
+    best = {pose: (-2.0, (0, 0), sizes[0]) for pose in poses}
     for w, h in sizes:
-        ink = posed(1.0 - _resized(redrawn, w, h), pose)
+        ink = 1.0 - _resized(redrawn, w, h)
+        origin = (int(round(centre[0] - w / 2)), int(round(centre[1] - h / 2)))
         reach = max(2, int(round(reach_share * max(w, h))))
-        value, corner = _best_place(observed, ink, (centre[0] - w / 2, centre[1] - h / 2), reach)
-        if value > best[0]:
-            best = (value, corner, (w, h))
+        flat = float(ink.std()) < 1e-6
+        for pose in poses:
+            value, corner = (0.0, origin) if flat else _best_place(observed, posed(ink, pose), origin, reach)
+            if value > best[pose][0]:
+                best[pose] = (value, corner, (w, h))
     return best
 
 
 def _around(size: tuple[int, int]) -> list[tuple[int, int]]:
     """The sizes FINE_STEP of a side either way of `size` (width, height)."""
-    steps = [(max(1, int(round(FINE_STEP * side))), side) for side in size]
-    return [(max(size[0] + dw, 3), max(size[1] + dh, 3)) for dw in (-steps[0][0], 0, steps[0][0])
-            for dh in (-steps[1][0], 0, steps[1][0])]
+    step_w, step_h = (max(1, int(round(FINE_STEP * side))) for side in size)
+    return [(max(size[0] + dw, 3), max(size[1] + dh, 3)) for dw in (-step_w, 0, step_w) for dh in (-step_h, 0, step_h)]
 
 
-def _best_place(observed: np.ndarray, template: np.ndarray, origin: tuple[float, float],
+def _best_place(observed: np.ndarray, template: np.ndarray, origin: tuple[int, int],
                 reach: int) -> tuple[float, tuple[int, int]]:
     """(NCC, top-left) of the template's best position within `reach` px of `origin` in `observed`."""
     h, w = template.shape
-    ox, oy = int(round(origin[0])), int(round(origin[1]))
+    ox, oy = origin
     x0, y0 = max(ox - reach, 0), max(oy - reach, 0)
     x1, y1 = min(ox + reach + w, observed.shape[1]), min(oy + reach + h, observed.shape[0])
     window = observed[y0:y1, x0:x1]
-    if window.shape[0] < h or window.shape[1] < w or float(template.std()) < 1e-6:
+    if window.shape[0] < h or window.shape[1] < w:
         return 0.0, (ox, oy)
     response = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
     _, value, _, (px, py) = cv2.minMaxLoc(response)
