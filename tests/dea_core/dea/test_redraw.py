@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from autolabelme.anomaly_review import PageScores
-from dea_core.dea.layout import Layout
+from dea_core.dea.layout import Layout, Slot, best_layout
 from dea_core.dea.model import REDRAW_SIDE
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
 from dea_core.dea.redraw_training import genuine_layouts, sort_scales
@@ -132,3 +132,15 @@ def test_the_redraw_map_covers_a_patch_around_its_error_in_proportion_to_the_vig
     assert large[50, 54] > small[50, 54] > 0 == heatmap[50, 54]
     assert abs(float(large.sum()) - 1.0) < 1e-3  # spread, not added to
     assert smoothed_map(heatmap, []) is heatmap
+
+
+@pytest.mark.parametrize("gone", [0, 1, 3, 4])
+def test_of_a_row_of_like_vignettes_the_missing_one_is_the_one_whose_place_is_empty(gone):
+    labels = ["a", "a", "b", "a", "a"]
+    layout = Layout(tuple(Slot(label, "none", (60.0 * i, 0.0, 60.0 * i + 50, 50.0)) for i, label in enumerate(labels)))
+    # The same ornament printed 100 px further right, one vignette gone.
+    boxes = [(60.0 * i + 100, 0.0, 60.0 * i + 150, 50.0) for i in range(5) if i != gone]
+    found = [label for i, label in enumerate(labels) if i != gone]
+    _, matches = best_layout(found, [layout], boxes)
+    assert [m.slot for m in matches if m.detection is None] == [gone]
+    assert all(m.same for m in matches if m.detection is not None)
