@@ -2,10 +2,13 @@
 
 The redraw decoder draws a sort in its template pose. For a vignette of the page:
 
-1. **Pose.** The redrawing is tried in the four poses (plain, mirrored, flipped, turned 180
-   degrees), each resized to the vignette's box and slid by up to a tenth of the box over the
-   print (normalised cross-correlation of ink). The pose the layout expects is kept unless another
-   fits better by POSE_MARGIN: a symmetric sort fits every pose alike and raises nothing.
+1. **Pose and place.** The redrawing is tried in the four poses (plain, mirrored, flipped, turned
+   180 degrees), each at SCALES of the detected box's width and height and slid by up to a quarter
+   of the box over the print (normalised cross-correlation of ink): a detector's box is often 10-20%
+   off a real vignette's extent, and a redrawing stretched to it puts every outer stroke a few
+   pixels wrong. The pose the layout expects is kept unless another fits better by POSE_MARGIN (a
+   symmetric sort fits every pose alike and raises nothing); its size and place are then refined by
+   FINE_STEP, and the comparison is made around where it was laid (`Comparison.placed_box`).
 2. **Alignment.** A small smooth warp bends the placed redrawing onto the print: dense optical flow
    (Farneback) from the redrawing to the print, smoothed over a quarter of the vignette and limited
    to MAX_FLOW_PX, so a sub-pixel shift, a tilt or a slightly wider stroke is absorbed and a re-cut
@@ -33,7 +36,9 @@ from dea_core.anomaly.heatmaps import ink_darkness
 
 POSES: Final = ("none", "mirrored", "flipped", "rot180")
 POSE_MARGIN: Final = 0.08  # NCC a pose must win by over the expected one
-SEARCH_SHARE: Final = 0.1  # of the box's side, each way
+SEARCH_SHARE: Final = 0.25  # of the box's side, each way
+SCALES: Final = (0.84, 0.92, 1.0, 1.08, 1.16)  # of the box's width and height: a detected box is a few % off
+FINE_STEP: Final = 0.03  # of a side: the size and place refined around the best of SCALES
 MARGIN_SHARE: Final = 0.15  # context cut around a box, each side
 MAX_FLOW_PX: Final = 1.5
 TOLERANCE_PX: Final = 1
@@ -57,6 +62,12 @@ class Comparison:
     score: float
     observed_ink: np.ndarray
     redrawn_ink: np.ndarray
+
+    @property
+    def placed_box(self) -> Box:
+        """Where the redrawing was laid, in page pixels: the vignette's own box, truer than a detected one."""
+        x, y = self.region[0] + self.corner[0], self.region[1] + self.corner[1]
+        return (float(x), float(y), float(x + self.size[0]), float(y + self.size[1]))
 
 
 def posed(picture: np.ndarray, pose: str) -> np.ndarray:
@@ -88,17 +99,14 @@ def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_p
                      typical: np.ndarray | None = None, align: bool = True) -> Comparison:
     """Compare the vignette at `box` of a grey page (H, W) uint8 with its redrawing (S, S) in [0, 1], paper 1,
     in template pose; `typical` (S, S) is the sort's genuine error in template pose (none: 0)."""
-    region = context_region(box, grey.shape)
+    pose, scores, found = lay_redrawing(grey, box, redrawn, expected_pose)
+    region = context_region(found, grey.shape)
     rx0, ry0, rx1, ry1 = region
     observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
-    width, height = max(int(round(box[2] - box[0])), 3), max(int(round(box[3] - box[1])), 3)
+    size = (int(round(found[2] - found[0])), int(round(found[3] - found[1])))
+    centre = ((found[0] + found[2]) / 2 - rx0, (found[1] + found[3]) / 2 - ry0)
+    _, corner, (width, height) = _best_fits(observed, redrawn, (pose,), centre, _around(size), FINE_STEP)[pose]
     template_ink = 1.0 - _resized(redrawn, width, height)
-    origin = (box[0] - rx0, box[1] - ry0)
-    placements = {pose: _best_place(observed, posed(template_ink, pose), origin) for pose in POSES}
-    scores = {pose: p[0] for pose, p in placements.items()}
-    best = max(scores, key=scores.get)
-    pose = best if scores[best] > scores[expected_pose] + POSE_MARGIN else expected_pose
-    corner = placements[pose][1]
     placed = _paste(observed.shape, posed(template_ink, pose), corner)
     if align:
         placed = smooth_warp(observed, placed, min(width, height))
@@ -108,6 +116,26 @@ def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_p
     inside = _paste(observed.shape, np.ones((height, width), np.float32), corner) > 0
     error = error * inside  # ink of the neighbours, in the context around the box, is theirs to explain
     return Comparison(pose, scores, error, region, corner, (width, height), top_mean(error[inside]), observed, placed)
+
+
+def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none"
+                  ) -> tuple[str, dict[str, float], Box]:
+    """(pose, NCC of each pose, box in page pixels) where the redrawing (S, S) in template pose best fits the
+    vignette detected at `box` of a grey page: each pose at SCALES of the box's width and height, slid by up
+    to SEARCH_SHARE of its side. The expected pose is kept unless another fits better by POSE_MARGIN."""
+    x0, y0, x1, y1 = box
+    reach_x, reach_y = (x1 - x0) * (SEARCH_SHARE + MARGIN_SHARE) + 2, (y1 - y0) * (SEARCH_SHARE + MARGIN_SHARE) + 2
+    rx0, ry0 = max(int(np.floor(x0 - reach_x)), 0), max(int(np.floor(y0 - reach_y)), 0)
+    rx1, ry1 = min(int(np.ceil(x1 + reach_x)), grey.shape[1]), min(int(np.ceil(y1 + reach_y)), grey.shape[0])
+    observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
+    centre = ((x0 + x1) / 2 - rx0, (y0 + y1) / 2 - ry0)
+    sizes = [(max(int(round((x1 - x0) * sx)), 3), max(int(round((y1 - y0) * sy)), 3)) for sx in SCALES for sy in SCALES]
+    placements = _best_fits(observed, redrawn, POSES, centre, sizes, SEARCH_SHARE)
+    scores = {pose: p[0] for pose, p in placements.items()}
+    best = max(scores, key=scores.get)
+    pose = best if scores[best] > scores[expected_pose] + POSE_MARGIN else expected_pose
+    _, (x, y), (width, height) = placements[pose]
+    return pose, scores, (float(rx0 + x), float(ry0 + y), float(rx0 + x + width), float(ry0 + y + height))
 
 
 def error_in_template_pose(comparison: Comparison, side: int) -> np.ndarray:
@@ -124,15 +152,40 @@ def _resized(picture: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(picture.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
 
 
-def _best_place(observed: np.ndarray, template: np.ndarray, origin: tuple[float, float]) -> tuple[float, tuple[int, int]]:
-    """(NCC, top-left) of the template's best position within SEARCH_SHARE of `origin` in `observed`."""
+def _best_fits(observed: np.ndarray, redrawn: np.ndarray, poses: tuple[str, ...], centre: tuple[float, float],
+               sizes: list[tuple[int, int]], reach_share: float) -> dict[str, tuple[float, tuple[int, int],
+                                                                              tuple[int, int]]]:
+    """For each pose: (NCC, top-left, (width, height)) of the redrawing in that pose, at the one of `sizes` and
+    the place within `reach_share` of its side around `centre` that fit `observed` best. The redrawing is
+    resized once a size, for every pose."""
+    best = {pose: (-2.0, (0, 0), sizes[0]) for pose in poses}
+    for w, h in sizes:
+        ink = 1.0 - _resized(redrawn, w, h)
+        origin = (int(round(centre[0] - w / 2)), int(round(centre[1] - h / 2)))
+        reach = max(2, int(round(reach_share * max(w, h))))
+        flat = float(ink.std()) < 1e-6
+        for pose in poses:
+            value, corner = (0.0, origin) if flat else _best_place(observed, posed(ink, pose), origin, reach)
+            if value > best[pose][0]:
+                best[pose] = (value, corner, (w, h))
+    return best
+
+
+def _around(size: tuple[int, int]) -> list[tuple[int, int]]:
+    """The sizes FINE_STEP of a side either way of `size` (width, height)."""
+    step_w, step_h = (max(1, int(round(FINE_STEP * side))) for side in size)
+    return [(max(size[0] + dw, 3), max(size[1] + dh, 3)) for dw in (-step_w, 0, step_w) for dh in (-step_h, 0, step_h)]
+
+
+def _best_place(observed: np.ndarray, template: np.ndarray, origin: tuple[int, int],
+                reach: int) -> tuple[float, tuple[int, int]]:
+    """(NCC, top-left) of the template's best position within `reach` px of `origin` in `observed`."""
     h, w = template.shape
-    reach = max(2, int(round(SEARCH_SHARE * max(h, w))))
-    ox, oy = int(round(origin[0])), int(round(origin[1]))
+    ox, oy = origin
     x0, y0 = max(ox - reach, 0), max(oy - reach, 0)
     x1, y1 = min(ox + reach + w, observed.shape[1]), min(oy + reach + h, observed.shape[0])
     window = observed[y0:y1, x0:x1]
-    if window.shape[0] < h or window.shape[1] < w or float(template.std()) < 1e-6:
+    if window.shape[0] < h or window.shape[1] < w:
         return 0.0, (ox, oy)
     response = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
     _, value, _, (px, py) = cv2.minMaxLoc(response)

@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 
 ROW_SHARE: Final = 0.5  # centres closer than this share of the median height are one row
+POSITION_WEIGHT: Final = 1.0  # alignment cost of a match one slot width (or more) from the slot's place
 
 
 @dataclass(frozen=True)
@@ -76,34 +77,50 @@ def learn_layouts(pages: Sequence[tuple[Sequence[str], Sequence[str], Sequence[S
     return list(layouts.values())
 
 
-def align(labels: Sequence[str], layout: Layout) -> tuple[int, list[Match]]:
-    """Edit-distance alignment of detected labels (in reading order) with a layout's slots: (cost, matches)."""
+def align(labels: Sequence[str], layout: Layout, centres: Sequence[tuple[float, float]] | None = None,
+          shift: tuple[float, float] = (0.0, 0.0)) -> tuple[float, list[Match]]:
+    """Edit-distance alignment of detected labels (in reading order) with a layout's slots: (cost, matches).
+
+    With the detections' box centres, matching a detection with a slot also costs how far it lies from
+    where the slot is (the slot's centre moved by `shift`), in median slot widths, at most 1: of a row
+    of like vignettes with one gone, the one missing is then the one whose place is empty."""
     n, m = len(labels), len(layout.slots)
-    cost = np.zeros((n + 1, m + 1), np.int64)
+    slot_centres = np.array([((s.box[0] + s.box[2]) / 2 + shift[0], (s.box[1] + s.box[3]) / 2 + shift[1])
+                             for s in layout.slots]).reshape(-1, 2)
+    width = max(float(np.median([s.box[2] - s.box[0] for s in layout.slots])), 1.0) if m else 1.0
+
+    def step(i: int, j: int) -> float:
+        change = float(labels[i] != layout.slots[j].label)
+        if centres is None:
+            return change
+        return change + POSITION_WEIGHT * min(float(np.hypot(*(np.asarray(centres[i]) - slot_centres[j]))) / width, 1.0)
+
+    cost = np.zeros((n + 1, m + 1), np.float64)
     cost[:, 0], cost[0, :] = np.arange(n + 1), np.arange(m + 1)
     for i in range(1, n + 1):
         for j in range(1, m + 1):
-            change = 0 if labels[i - 1] == layout.slots[j - 1].label else 1
-            cost[i, j] = min(cost[i - 1, j - 1] + change, cost[i - 1, j] + 1, cost[i, j - 1] + 1)
+            cost[i, j] = min(cost[i - 1, j - 1] + step(i - 1, j - 1), cost[i - 1, j] + 1, cost[i, j - 1] + 1)
     matches, i, j = [], n, m
     while i > 0 or j > 0:
-        if i > 0 and j > 0 and cost[i, j] == cost[i - 1, j - 1] + (labels[i - 1] != layout.slots[j - 1].label):
+        if i > 0 and j > 0 and np.isclose(cost[i, j], cost[i - 1, j - 1] + step(i - 1, j - 1)):
             matches.append(Match(i - 1, j - 1, labels[i - 1] == layout.slots[j - 1].label))
             i, j = i - 1, j - 1
-        elif i > 0 and cost[i, j] == cost[i - 1, j] + 1:
+        elif i > 0 and np.isclose(cost[i, j], cost[i - 1, j] + 1):
             matches.append(Match(i - 1, None, False))
             i -= 1
         else:
             matches.append(Match(None, j - 1, False))
             j -= 1
-    return int(cost[n, m]), matches[::-1]
+    return float(cost[n, m]), matches[::-1]
 
 
-def best_layout(labels: Sequence[str], layouts: Sequence[Layout]) -> tuple[Layout | None, list[Match]]:
+def best_layout(labels: Sequence[str], layouts: Sequence[Layout],
+                boxes: Sequence[Sequence[float]] | None = None) -> tuple[Layout | None, list[Match]]:
     """The layout closest to the detected labels (reading order) and the alignment with it; (None, []) when
     no layout has at least half its slots matched by a vignette of their sort (then there is no evidence of
-    which ornament this is)."""
-    best: tuple[int, Layout | None, list[Match]] = (10**9, None, [])
+    which ornament this is). With the detections' boxes, the alignment is done again with their places
+    (`align`), the layout's slots moved by the median offset of the sorts first matched."""
+    best: tuple[float, Layout | None, list[Match]] = (float("inf"), None, [])
     for layout in layouts:
         cost, matches = align(labels, layout)
         if cost < best[0]:
@@ -111,6 +128,13 @@ def best_layout(labels: Sequence[str], layouts: Sequence[Layout]) -> tuple[Layou
     layout, matches = best[1], best[2]
     if layout is None or 2 * sum(m.same for m in matches) < len(layout.slots):
         return None, []
+    if boxes is not None and len(boxes):
+        centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in boxes]
+        offsets = [(centres[m.detection][0] - (layout.slots[m.slot].box[0] + layout.slots[m.slot].box[2]) / 2,
+                    centres[m.detection][1] - (layout.slots[m.slot].box[1] + layout.slots[m.slot].box[3]) / 2)
+                   for m in matches if m.same]
+        shift = tuple(float(v) for v in np.median(np.array(offsets), axis=0))
+        _, matches = align(labels, layout, centres, shift)
     return layout, matches
 
 

@@ -54,6 +54,7 @@ RELOOK_THRESHOLD: Final = 0.05  # detector score accepted where the layout expec
 RELOOK_IOU: Final = 0.3
 _EMPTY_SLOT_INK: Final = 0.05  # share of a slot's pixels inked: below it, the slot is empty
 _PAINT_DILATION: Final = 7  # px: a layout finding is painted over its ink and a little around it
+MAP_SMOOTHING: Final = 0.05  # of the median vignette's smaller side: the redraw map's Gaussian sigma
 
 
 VignetteVerdict = Verdict  # the one verdict type (record.py), under the name scoring has always used
@@ -83,6 +84,7 @@ class AnomalyScorer:
         self.device = device
         self.crop_size, self.image_size = int(data["crop_size"]), int(data["image_size"])
         self.threshold = float(calibration["threshold"])
+        self.sort_scales = {str(k): float(v) for k, v in calibration.get("sort_scales", {}).items()}
         self.detector = Detector(model.detector, self.crop_size, self.image_size, device)
         self.layouts = layouts or []
         self.classes = {name: i + 1 for i, name in enumerate(model.detector.config.classes)}
@@ -134,7 +136,7 @@ class AnomalyScorer:
         heatmap = np.zeros(image.shape[:2], np.float32)
         detections = separate_vignettes(detections)
         detections = [detections[i] for i in reading_order([d.box for d in detections])]
-        layout, matches = best_layout([d.label for d in detections], self.layouts)
+        layout, matches = best_layout([d.label for d in detections], self.layouts, [d.box for d in detections])
         if layout is None:
             matches = [Match(i, None, True) for i in range(len(detections))]
         boxes = [d.box for d in detections]
@@ -163,18 +165,23 @@ class AnomalyScorer:
                                             True, unknown=not empty))
         pictures = self._redrawings(image, [d for d, _ in to_compare])
         typical = self.model.decoder.typical_error.cpu().numpy()
+        placed: list[tuple[float, float, float, float]] = []  # where each redrawing was laid: the ink it explains
         for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
             comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1])
+            scale = self.sort_scales.get(found.label, 1.0)  # its sort's genuine spread (redraw_training.sort_scales)
             if comparison.pose != pose:  # a pose the genuine layout does not use there
                 self._paint(heatmap, grey_page, found.box, None, comparison)
                 verdicts.append(VignetteVerdict(found.label, found.box, found.score, 1.0, True))
             else:
+                score = min(comparison.score * scale, 1.0)
                 _paste_region(heatmap, comparison.error, comparison.region)
-                verdicts.append(VignetteVerdict(found.label, found.box, found.score, round(comparison.score, 5),
-                                                comparison.score > self.threshold))
+                verdicts.append(VignetteVerdict(found.label, found.box, found.score, round(score, 5),
+                                                score > self.threshold))
+            placed.append(comparison.placed_box)
             if progress is not None:
                 progress(index + 1, len(to_compare))
-        unknown = unknown_vignettes(image, [v.box for v in verdicts], self.crop_size, heatmap)
+        unknown = unknown_vignettes(image, [v.box for v in verdicts] + placed, self.crop_size, heatmap)
+        heatmap = smoothed_map(heatmap, placed or [v.box for v in verdicts])
         return ScoredImage(verdicts + unknown, heatmap, heatmap.copy(), self.threshold)
 
     def _redrawings(self, image: np.ndarray, detections: list[Detection]) -> list[np.ndarray]:
@@ -210,8 +217,11 @@ class AnomalyScorer:
         return results
 
     def _paint(self, heatmap: np.ndarray, grey_page: np.ndarray, box, slot, comparison: Comparison | None = None) -> None:
-        """A layout finding: the ink at `box` and the ink the genuine slot would have there, at full strength."""
-        region = context_region(box, grey_page.shape)
+        """A layout finding: the ink at `box` (with a comparison: where its redrawing was laid) and the ink the
+        genuine slot would have there, at full strength."""
+        if comparison is not None:
+            box = comparison.placed_box
+        region = comparison.region if comparison is not None else context_region(box, grey_page.shape)
         x0, y0, x1, y1 = region
         ink = ink_darkness(grey_page[y0:y1, x0:x1]) if comparison is None else comparison.observed_ink
         shape = np.maximum(ink, comparison.redrawn_ink) if comparison is not None else ink
@@ -252,6 +262,17 @@ class AnomalyScorer:
         scale = INPUT_SIZE / size
         roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
         return cv2.resize(window, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA), roi
+
+
+def smoothed_map(heatmap: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    """The redraw decoder's page map blurred by a Gaussian of MAP_SMOOTHING of the median vignette's smaller
+    side: its error sits on stroke pixels, laid to within a pixel or two (tolerance, warp), and a change is a
+    patch of the vignette, which the map should cover rather than dot."""
+    sides = [min(b[2] - b[0], b[3] - b[1]) for b in boxes]
+    if not sides:
+        return heatmap
+    sigma = max(MAP_SMOOTHING * float(np.median(sides)), 0.5)
+    return cv2.GaussianBlur(heatmap, (0, 0), sigma)
 
 
 def _paste_region(heatmap: np.ndarray, values: np.ndarray, region: tuple[int, int, int, int]) -> None:

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from autolabelme.anomaly_review import PageScores
-from dea_core.dea.layout import Layout
+from dea_core.dea.layout import Layout, Slot, best_layout
 from dea_core.dea.model import REDRAW_SIDE
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
-from dea_core.dea.redraw_training import genuine_layouts
+from dea_core.dea.redraw_training import genuine_layouts, sort_scales
 from dea_core.dea.results import write_scored
 from dea_core.dea.saved import CHECKPOINT_KIND
-from dea_core.dea.scoring import AnomalyScorer
+from dea_core.dea.scoring import AnomalyScorer, smoothed_map
 from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.dataset import load_dataset
 from dea_core.detection.inference import Detection
@@ -51,6 +51,21 @@ def test_a_changed_vignette_scores_above_its_genuine_twin_and_a_shifted_or_heavi
     heavier = _vignette_score(scorer, cv2.erode(genuine.image, np.ones((2, 2), np.uint8)), genuine, index)
     assert other > twin
     assert max(shifted, heavier) < other
+
+
+def test_a_detected_box_some_pixels_off_its_vignette_scores_as_the_true_box_does(scorer, design):
+    genuine = generate_sample(np.random.default_rng(SEED), design)
+    broken = generate_sample(np.random.default_rng(SEED), design, "broken")
+    index = broken.changed
+    x0, y0, x1, y1 = genuine.vignettes[index].box
+    width, height = x1 - x0, y1 - y0
+    loose = (x0 - 0.12 * width, y0 + 0.05 * height, x1 + 0.02 * width, y1 + 0.1 * height)  # as a detector boxes it
+    boxes = [Detection(v.label, 1.0, loose if i == index else v.box) for i, v in enumerate(genuine.vignettes)]
+    scored = scorer.score_detections(genuine.image, boxes)
+    off = next(v.anomaly_score for v in scored.verdicts if np.allclose(v.box, loose))
+    true = _vignette_score(scorer, genuine.image, genuine, index)
+    assert off < max(2 * true, true + 0.02) < _vignette_score(scorer, broken.image, broken, index)
+    assert not any(v.unknown for v in scored.verdicts)
 
 
 def test_a_mirrored_sort_in_a_plain_slot_is_flagged_by_the_layout(scorer, design):
@@ -97,3 +112,35 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     saved_map = np.load(paths["map"])
     assert saved_map.dtype == np.float32 and saved_map.shape == sample.image.shape[:2]
     np.testing.assert_array_equal(saved_map, scored.heatmap)
+
+
+def test_sort_scales_bring_a_variable_sort_to_the_common_scale_and_trust_few_casts_less():
+    steady, variable = np.linspace(0.05, 0.15, 41), np.linspace(0.25, 0.35, 41)
+    scores = np.concatenate([steady, variable, [0.3, 0.3]])
+    classes = np.array([1] * 41 + [2] * 41 + [3] * 2)
+    scales = sort_scales(scores, classes, prior=4)
+    assert scales[1] > 1 > scales[2]  # the steady sort's scores raised, the variable one's lowered ...
+    assert abs(np.median(steady) * scales[1] - np.median(variable) * scales[2]) < 0.2 * (0.3 - 0.1)  # ... to meet
+    assert scales[2] < scales[3] < 1  # two casts scoring like the variable sort: lowered, but less
+
+
+def test_the_redraw_map_covers_a_patch_around_its_error_in_proportion_to_the_vignettes():
+    heatmap = np.zeros((100, 100), np.float32)
+    heatmap[50, 50] = 1.0
+    large = smoothed_map(heatmap, [(0, 0, 60, 80), (60, 0, 120, 80)])
+    small = smoothed_map(heatmap, [(0, 0, 20, 30), (20, 0, 40, 30)])
+    assert large[50, 54] > small[50, 54] > 0 == heatmap[50, 54]
+    assert abs(float(large.sum()) - 1.0) < 1e-3  # spread, not added to
+    assert smoothed_map(heatmap, []) is heatmap
+
+
+@pytest.mark.parametrize("gone", [0, 1, 3, 4])
+def test_of_a_row_of_like_vignettes_the_missing_one_is_the_one_whose_place_is_empty(gone):
+    labels = ["a", "a", "b", "a", "a"]
+    layout = Layout(tuple(Slot(label, "none", (60.0 * i, 0.0, 60.0 * i + 50, 50.0)) for i, label in enumerate(labels)))
+    # The same ornament printed 100 px further right, one vignette gone.
+    boxes = [(60.0 * i + 100, 0.0, 60.0 * i + 150, 50.0) for i in range(5) if i != gone]
+    found = [label for i, label in enumerate(labels) if i != gone]
+    _, matches = best_layout(found, [layout], boxes)
+    assert [m.slot for m in matches if m.detection is None] == [gone]
+    assert all(m.same for m in matches if m.detection is not None)
