@@ -57,21 +57,18 @@ _PAINT_DILATION: Final = 7  # px: a layout finding is painted over its ink and a
 MAP_SMOOTHING: Final = 0.05  # of the median vignette's smaller side: the redraw map's Gaussian sigma
 
 
-VignetteVerdict = Verdict  # the one verdict type (record.py), under the name scoring has always used
-
-
 @dataclass
 class ScoredImage:
     """Verdicts, and the page's anomaly heatmaps (H, W) float32 in [0, 1], 0 where nothing is wrong:
     `heatmap` from the pixel error, `ssim_heatmap` from local structure (blind to ink and paper levels)."""
 
-    verdicts: list[VignetteVerdict]
+    verdicts: list[Verdict]
     heatmap: np.ndarray
     ssim_heatmap: np.ndarray
     threshold: float
 
     @property
-    def anomalies(self) -> list[VignetteVerdict]:
+    def anomalies(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.anomaly]
 
 
@@ -142,7 +139,7 @@ class AnomalyScorer:
         boxes = [d.box for d in detections]
         to_compare: list[tuple[Detection, str]] = []
         empty_slots: list[tuple[Slot, tuple[float, float, float, float]]] = []
-        verdicts: list[VignetteVerdict] = []
+        verdicts: list[Verdict] = []
         for match in matches:
             if cancel is not None and cancel():
                 raise DetectionCancelled("scoring cancelled")
@@ -152,7 +149,7 @@ class AnomalyScorer:
             elif match.detection is not None:  # another sort than the slot's, or no slot for it
                 found = detections[match.detection]
                 self._paint(heatmap, grey_page, found.box, slot)
-                verdicts.append(VignetteVerdict(found.label, found.box, found.score, 1.0, True))
+                verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
             else:
                 empty_slots.append((slot, expected_box(layout, match.slot, matches, boxes)))
         for (slot, box), found in zip(empty_slots, self._look_again(image, empty_slots)):
@@ -161,7 +158,7 @@ class AnomalyScorer:
                 continue
             self._paint(heatmap, grey_page, box, slot)
             empty = _ink_share(grey_page, box) < _EMPTY_SLOT_INK
-            verdicts.append(VignetteVerdict(f"missing {slot.label}" if empty else UNKNOWN_LABEL, box, 0.0, 1.0,
+            verdicts.append(Verdict(f"missing {slot.label}" if empty else UNKNOWN_LABEL, box, 0.0, 1.0,
                                             True, unknown=not empty))
         pictures = self._redrawings(image, [d for d, _ in to_compare])
         typical = self.model.decoder.typical_error.cpu().numpy()
@@ -171,11 +168,11 @@ class AnomalyScorer:
             scale = self.sort_scales.get(found.label, 1.0)  # its sort's genuine spread (redraw_training.sort_scales)
             if comparison.pose != pose:  # a pose the genuine layout does not use there
                 self._paint(heatmap, grey_page, found.box, None, comparison)
-                verdicts.append(VignetteVerdict(found.label, found.box, found.score, 1.0, True))
+                verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
             else:
                 score = min(comparison.score * scale, 1.0)
                 _paste_region(heatmap, comparison.error, comparison.region)
-                verdicts.append(VignetteVerdict(found.label, found.box, found.score, round(score, 5),
+                verdicts.append(Verdict(found.label, found.box, found.score, round(score, 5),
                                                 score > self.threshold))
             placed.append(comparison.placed_box)
             if progress is not None:
@@ -237,7 +234,7 @@ class AnomalyScorer:
         return torch.sigmoid(logits).detach().cpu().numpy()
 
     def _score_chunk(self, image: np.ndarray, paper: np.ndarray, detections: list[Detection], heatmap: np.ndarray,
-                     ssim_heatmap: np.ndarray) -> list[VignetteVerdict]:
+                     ssim_heatmap: np.ndarray) -> list[Verdict]:
         windows, rois = zip(*(self._window(image, paper, d.box) for d in detections))
         inputs = image_to_tensor(np.stack(windows)).to(self.device)
         roi_rows = torch.tensor([[i, *roi] for i, roi in enumerate(rois)], dtype=torch.float32, device=self.device)
@@ -248,7 +245,7 @@ class AnomalyScorer:
         for detection, error, score, (recon, seen) in zip(detections, errors.cpu().numpy(), scores, pairs):
             paste_max(heatmap, error, detection.box)
             paste_max(ssim_heatmap, ssim_error_map(seen, recon), detection.box)
-            verdicts.append(VignetteVerdict(detection.label, detection.box, detection.score, round(score, 5),
+            verdicts.append(Verdict(detection.label, detection.box, detection.score, round(score, 5),
                                             score > self.threshold))
         return verdicts
 
@@ -375,7 +372,7 @@ def ornament_region(shape: tuple[int, int], boxes: list[tuple[float, float, floa
 
 
 def unknown_vignettes(image: np.ndarray, boxes: list[tuple[float, float, float, float]], crop_size: int,
-                      heatmap: np.ndarray) -> list[VignetteVerdict]:
+                      heatmap: np.ndarray) -> list[Verdict]:
     """Ink of the ornament that no box explains, as verdicts; its ink is marked in the heatmap."""
     ink = ink_darkness(image)
     stray = (ink > _INK_LEVEL) & ornament_region(ink.shape, boxes, crop_size)
@@ -395,5 +392,5 @@ def unknown_vignettes(image: np.ndarray, boxes: list[tuple[float, float, float, 
         if (box[2] - box[0]) * (box[3] - box[1]) < max(_UNKNOWN_MIN_AREA * typical, _SMALLEST_UNKNOWN):
             continue
         np.maximum(heatmap, np.where(blob, ink, 0.0).astype(np.float32), out=heatmap)
-        verdicts.append(VignetteVerdict(UNKNOWN_LABEL, box, 0.0, 1.0, True, unknown=True))
+        verdicts.append(Verdict(UNKNOWN_LABEL, box, 0.0, 1.0, True, unknown=True))
     return verdicts

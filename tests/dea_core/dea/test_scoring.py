@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
+from dea_core.dea.record import Verdict
 from dea_core.dea.results import write_scored
 from dea_core.dea.scoring import (
     UNKNOWN_LABEL,
     AnomalyScorer,
     ScoredImage,
-    VignetteVerdict,
     one_box_per_vignette,
     ornament_region,
     paste_max,
@@ -57,7 +57,7 @@ def test_score_image_runs_detection_first(trained_dea, design):
     scorer = AnomalyScorer.from_checkpoint(trained_dea, "cpu")
     sample = generate_sample(np.random.default_rng(4), design)
     scored = scorer.score_image(sample.image, score_threshold=0.0)
-    assert all(isinstance(v, VignetteVerdict) for v in scored.verdicts)
+    assert all(isinstance(v, Verdict) for v in scored.verdicts)
     assert scored.heatmap.dtype == np.float32 and scored.heatmap.shape == sample.image.shape[:2]
 
 
@@ -98,8 +98,8 @@ def test_results_open_in_labelme_with_the_verdicts(tmp_path, labelme_reader):
     image = np.full((60, 120, 3), 230, np.uint8)
     image_path = tmp_path / "crop.png"
     cv2.imwrite(str(image_path), image)
-    verdicts = [VignetteVerdict("tulip", (5.0, 5.0, 40.0, 50.0), 0.93, 0.41, True),
-                VignetteVerdict(UNKNOWN_LABEL, (60.0, 5.0, 100.0, 50.0), 0.0, 1.0, True, unknown=True)]
+    verdicts = [Verdict("tulip", (5.0, 5.0, 40.0, 50.0), 0.93, 0.41, True),
+                Verdict(UNKNOWN_LABEL, (60.0, 5.0, 100.0, 50.0), 0.0, 1.0, True, unknown=True)]
     heat = np.zeros((60, 120), np.float32)
     heat[10:20, 10:20] = 1.0
     paths = write_scored(ScoredImage(verdicts, heat, heat, 0.3), image, image_path, tmp_path / "out")
