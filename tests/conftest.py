@@ -18,9 +18,14 @@ def labelme_reader():
     return LabelFile
 
 
-# The real pages, beside the repository as in CI (../shared/data/pages).
-REAL_PAGES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pages"
 Box = tuple[int, int, int, int]
+# Crops of real pages (../shared/data/pages), committed with their sources (tests/data/pages/SOURCES.md),
+# so the tests run on a clone alone: page name -> (crop file, its top-left corner on the page).
+REAL_CROPS = Path(__file__).resolve().parent / "data" / "pages"
+CROP_FILES: dict[str, tuple[str, tuple[int, int]]] = {
+    "1643_corneille_cinna_btv1b8610802d_f11.jpg": ("1643_cinna_f11_headpiece.png", (245, 265)),
+    "1696_regnard_foire-st-germain_bpt6k1281160s_f11.jpg": ("1696_regnard_f11_headpiece.png", (224, 216)),
+}
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,12 @@ class RealCrop:
 
 
 def real_page_crop(name: str, box: Box) -> np.ndarray:
-    """(H, W) uint8 gray: `box` (x0, y0, x1, y1) of a real page; the test is skipped without the pages."""
-    path = REAL_PAGES / name
-    if not path.exists():
-        pytest.skip(f"{path} not found: the real pages live in ../shared/data/pages")
+    """(H, W) uint8 gray: `box` (x0, y0, x1, y1, page pixels) of a real page, from its committed crop."""
+    file, (left, top) = CROP_FILES[name]
+    crop = cv2.imread(str(REAL_CROPS / file), cv2.IMREAD_GRAYSCALE)
     x0, y0, x1, y1 = box
-    return np.ascontiguousarray(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)[y0:y1, x0:x1])
+    assert left <= x0 < x1 <= left + crop.shape[1] and top <= y0 < y1 <= top + crop.shape[0], (name, box)
+    return np.ascontiguousarray(crop[y0 - top:y1 - top, x0 - left:x1 - left])
 
 
 @pytest.fixture(scope="session")
