@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QTreeWidget, QTreeWidgetItem
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QListWidget,
+    QListWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+)
 
 from autolabelme.box_items import pose_name
 from dea_core.matching.review import PageReview, lies_on_template
@@ -61,6 +68,12 @@ class ShapeList(QTreeWidget):
         super().__init__(parent)
         self.setColumnCount(3)
         self.setHeaderLabels(["Box", "Pose", "Score"])
+        # Pose and score always in view; the box column takes what is left (the dock starts narrow).
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
         self.setToolTip("The page's boxes: click one to select it on the page; untick a label to hide its boxes.")
         self.itemClicked.connect(self._clicked)
@@ -88,8 +101,6 @@ class ShapeList(QTreeWidget):
                     self._row(top, ("match", entry.label, item.key), kind, pose_name(item.match.pose), score,
                               selected)
                 top.setExpanded(True)
-            for column in (0, 1, 2):
-                self.resizeColumnToContents(column)
         finally:
             self._filling = False
 

@@ -56,3 +56,18 @@ def test_the_label_list_holds_only_the_new_pages_labels_after_open(driver, windo
     assert window.shape_list.keys() == []
     window.open_folder(page.parent)
     assert window.label_list.labels() == ["1"]
+
+
+def test_the_shape_list_keeps_pose_and_score_in_view_in_a_narrow_dock(driver, window, page, qtbot):
+    window.show()
+    window.open_path(page)
+    driver.match_current(window)
+    shapes = window.shape_list
+    shapes.resize(240, 400)
+    qtbot.wait(50)
+    header, metrics = shapes.header(), shapes.fontMetrics()
+    top = shapes.label_item("1")
+    widest_score = max(metrics.horizontalAdvance(top.child(i).text(2)) for i in range(top.childCount()))
+    # The score column ends inside the view and is wide enough for its longest score.
+    assert header.sectionPosition(2) + header.sectionSize(2) <= shapes.viewport().width()
+    assert header.sectionSize(2) >= widest_score
