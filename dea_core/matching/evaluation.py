@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import numpy as np
 
 from dea_core.matching.ncc import self_similarity
+from dea_core.matching.nms import box_iou
 from dea_core.matching.poses import Pose, render_pose
 from dea_core.matching.result import Match
 
@@ -67,16 +68,6 @@ class MatchScore:
                           self.false_positives + other.false_positives,
                           self.false_negatives + other.false_negatives,
                           self.right_pose + other.right_pose)
-
-
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two upright boxes (x0, y0, x1, y1)."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def same_pose(template: np.ndarray, found: Pose, truth: Pose) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import cv2
@@ -48,6 +48,16 @@ def quad_iou(a: np.ndarray, b: np.ndarray) -> float:
     area_a, area_b, inter = areas
     union = area_a + area_b - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two upright boxes (x0, y0, x1, y1)."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def overlap_share(a: np.ndarray, b: np.ndarray) -> float:
@@ -150,13 +160,7 @@ def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> 
 
 def _iou(a: Match, b: Match) -> float:
     """Intersection over union of two matches: box arithmetic when both boxes are the occurrences."""
-    if not (a.is_upright and b.is_upright):
-        return quad_iou(a.quad, b.quad)
-    ax0, ay0, ax1, ay1 = a.box
-    bx0, by0, bx1, by1 = b.box
-    inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
-    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
-    return inter / union if union > 0 else 0.0
+    return box_iou(a.box, b.box) if a.is_upright and b.is_upright else quad_iou(a.quad, b.quad)
 
 
 def compete(results: Mapping[str, MatchResult],
