@@ -159,21 +159,21 @@ class AnomalyScorer:
             self._paint(heatmap, grey_page, box, slot)
             empty = _ink_share(grey_page, box) < _EMPTY_SLOT_INK
             verdicts.append(Verdict(f"missing {slot.label}" if empty else UNKNOWN_LABEL, box, 0.0, 1.0,
-                                            True, unknown=not empty))
+                                    True, unknown=not empty))
         pictures = self._redrawings(image, [d for d, _ in to_compare])
         typical = self.model.decoder.typical_error.cpu().numpy()
         placed: list[tuple[float, float, float, float]] = []  # where each redrawing was laid: the ink it explains
         for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
             comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1])
-            scale = self.sort_scales.get(found.label, 1.0)  # its sort's genuine spread (redraw_training.sort_scales)
             if comparison.pose != pose:  # a pose the genuine layout does not use there
                 self._paint(heatmap, grey_page, found.box, None, comparison)
                 verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
             else:
-                score = min(comparison.score * scale, 1.0)
+                # On its sort's genuine spread (redraw_training.sort_scales).
+                score = min(comparison.score * self.sort_scales.get(found.label, 1.0), 1.0)
                 _paste_region(heatmap, comparison.error, comparison.region)
                 verdicts.append(Verdict(found.label, found.box, found.score, round(score, 5),
-                                                score > self.threshold))
+                                        score > self.threshold))
             placed.append(comparison.placed_box)
             if progress is not None:
                 progress(index + 1, len(to_compare))
@@ -216,12 +216,13 @@ class AnomalyScorer:
     def _paint(self, heatmap: np.ndarray, grey_page: np.ndarray, box, slot, comparison: Comparison | None = None) -> None:
         """A layout finding: the ink at `box` (with a comparison: where its redrawing was laid) and the ink the
         genuine slot would have there, at full strength."""
-        if comparison is not None:
-            box = comparison.placed_box
-        region = comparison.region if comparison is not None else context_region(box, grey_page.shape)
-        x0, y0, x1, y1 = region
-        ink = ink_darkness(grey_page[y0:y1, x0:x1]) if comparison is None else comparison.observed_ink
-        shape = np.maximum(ink, comparison.redrawn_ink) if comparison is not None else ink
+        if comparison is None:
+            region = context_region(box, grey_page.shape)
+            x0, y0, x1, y1 = region
+            shape = ink_darkness(grey_page[y0:y1, x0:x1])
+        else:
+            box, region = comparison.placed_box, comparison.region
+            shape = np.maximum(comparison.observed_ink, comparison.redrawn_ink)
         if slot is not None and slot.label in self.classes:
             shape = np.maximum(shape, _expected_ink(self._slot_template(slot.label), slot.pose, box, region))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_PAINT_DILATION, _PAINT_DILATION))
@@ -246,7 +247,7 @@ class AnomalyScorer:
             paste_max(heatmap, error, detection.box)
             paste_max(ssim_heatmap, ssim_error_map(seen, recon), detection.box)
             verdicts.append(Verdict(detection.label, detection.box, detection.score, round(score, 5),
-                                            score > self.threshold))
+                                    score > self.threshold))
         return verdicts
 
     def _window(self, image: np.ndarray, paper: np.ndarray,
