@@ -86,10 +86,10 @@ def pose_name(flip: str | None) -> str:
     return flip if flip in POSES else "none"
 
 
-def context_region(box: Box, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The box widened by MARGIN_SHARE each side, in whole pixels, clipped to the page (H, W)."""
+def context_region(box: Box, shape: tuple[int, int], share: float = MARGIN_SHARE) -> tuple[int, int, int, int]:
+    """The box widened by `share` of its sides (and 2 px) each side, in whole pixels, clipped to the page (H, W)."""
     x0, y0, x1, y1 = box
-    mx, my = (x1 - x0) * MARGIN_SHARE + 2, (y1 - y0) * MARGIN_SHARE + 2
+    mx, my = (x1 - x0) * share + 2, (y1 - y0) * share + 2
     height, width = shape
     return (max(int(np.floor(x0 - mx)), 0), max(int(np.floor(y0 - my)), 0),
             min(int(np.ceil(x1 + mx)), width), min(int(np.ceil(y1 + my)), height))
@@ -124,9 +124,7 @@ def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose
     vignette detected at `box` of a grey page: each pose at SCALES of the box's width and height, slid by up
     to SEARCH_SHARE of its side. The expected pose is kept unless another fits better by POSE_MARGIN."""
     x0, y0, x1, y1 = box
-    reach_x, reach_y = (x1 - x0) * (SEARCH_SHARE + MARGIN_SHARE) + 2, (y1 - y0) * (SEARCH_SHARE + MARGIN_SHARE) + 2
-    rx0, ry0 = max(int(np.floor(x0 - reach_x)), 0), max(int(np.floor(y0 - reach_y)), 0)
-    rx1, ry1 = min(int(np.ceil(x1 + reach_x)), grey.shape[1]), min(int(np.ceil(y1 + reach_y)), grey.shape[0])
+    rx0, ry0, rx1, ry1 = context_region(box, grey.shape, SEARCH_SHARE + MARGIN_SHARE)
     observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
     centre = ((x0 + x1) / 2 - rx0, (y0 + y1) / 2 - ry0)
     sizes = [(max(int(round((x1 - x0) * sx)), 3), max(int(round((y1 - y0) * sy)), 3)) for sx in SCALES for sy in SCALES]
