@@ -77,23 +77,22 @@ def learn_layouts(pages: Sequence[tuple[Sequence[str], Sequence[str], Sequence[S
     return list(layouts.values())
 
 
-def align(labels: Sequence[str], layout: Layout, centres: Sequence[tuple[float, float]] | None = None,
+def align(labels: Sequence[str], layout: Layout, centres: np.ndarray | None = None,
           shift: tuple[float, float] = (0.0, 0.0)) -> tuple[float, list[Match]]:
     """Edit-distance alignment of detected labels (in reading order) with a layout's slots: (cost, matches).
 
-    With the detections' box centres, matching a detection with a slot also costs how far it lies from
+    With the detections' box centres (N, 2), matching a detection with a slot also costs how far it lies from
     where the slot is (the slot's centre moved by `shift`), in median slot widths, at most 1: of a row
     of like vignettes with one gone, the one missing is then the one whose place is empty."""
     n, m = len(labels), len(layout.slots)
-    slot_centres = np.array([((s.box[0] + s.box[2]) / 2 + shift[0], (s.box[1] + s.box[3]) / 2 + shift[1])
-                             for s in layout.slots]).reshape(-1, 2)
+    slot_centres = _centres([s.box for s in layout.slots]) + np.asarray(shift)
     width = max(float(np.median([s.box[2] - s.box[0] for s in layout.slots])), 1.0) if m else 1.0
 
     def step(i: int, j: int) -> float:
         change = float(labels[i] != layout.slots[j].label)
         if centres is None:
             return change
-        return change + POSITION_WEIGHT * min(float(np.hypot(*(np.asarray(centres[i]) - slot_centres[j]))) / width, 1.0)
+        return change + POSITION_WEIGHT * min(float(np.hypot(*(centres[i] - slot_centres[j]))) / width, 1.0)
 
     cost = np.zeros((n + 1, m + 1), np.float64)
     cost[:, 0], cost[0, :] = np.arange(n + 1), np.arange(m + 1)
@@ -129,13 +128,17 @@ def best_layout(labels: Sequence[str], layouts: Sequence[Layout],
     if layout is None or 2 * sum(m.same for m in matches) < len(layout.slots):
         return None, []
     if boxes is not None and len(boxes):
-        centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in boxes]
-        offsets = [(centres[m.detection][0] - (layout.slots[m.slot].box[0] + layout.slots[m.slot].box[2]) / 2,
-                    centres[m.detection][1] - (layout.slots[m.slot].box[1] + layout.slots[m.slot].box[3]) / 2)
-                   for m in matches if m.same]
-        shift = tuple(float(v) for v in np.median(np.array(offsets), axis=0))
+        centres, slot_centres = _centres(boxes), _centres([s.box for s in layout.slots])
+        offsets = [centres[m.detection] - slot_centres[m.slot] for m in matches if m.same]
+        shift = tuple(float(v) for v in np.median(offsets, axis=0))
         _, matches = align(labels, layout, centres, shift)
     return layout, matches
+
+
+def _centres(boxes: Sequence[Sequence[float]]) -> np.ndarray:
+    """(N, 2) centres (x, y) of boxes (x0, y0, x1, y1)."""
+    array = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return (array[:, :2] + array[:, 2:]) / 2
 
 
 def expected_box(layout: Layout, slot: int, matches: Sequence[Match],
