@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from dea_core.alignment.fine_options import FineOptions
+from dea_core.alignment.similarity import window_mean
 
 # Keeps the correlation defined on perfectly flat paper (bitonal scans), where it is then 0.
 _EPSILON: Final = 1e-10
@@ -31,14 +32,14 @@ def shared_grain(reference: np.ndarray, moved: np.ndarray, options: FineOptions 
     is shading or a smooth tone, not a grain).
     """
     ref, mov = _fine_structure(reference, options), _fine_structure(moved, options)
-    window = (options.grain_window, options.grain_window)
-    mean_ref, mean_mov = _box(ref, window), _box(mov, window)
-    spread_ref = np.maximum(_box(ref * ref, window) - mean_ref * mean_ref, 0)
-    spread_mov = np.maximum(_box(mov * mov, window) - mean_mov * mean_mov, 0)
+    window = options.grain_window
+    mean_ref, mean_mov = window_mean(ref, window), window_mean(mov, window)
+    spread_ref = np.maximum(window_mean(ref * ref, window) - mean_ref * mean_ref, 0)
+    spread_mov = np.maximum(window_mean(mov * mov, window) - mean_mov * mean_mov, 0)
 
     def correlation(dx: int, dy: int) -> np.ndarray:
         """NCC of the reference with `mov` sampled (dx, dy) px further on; its box sums shift with it."""
-        cov = _box(ref * _shifted(mov, dx, dy), window) - mean_ref * _shifted(mean_mov, dx, dy)
+        cov = window_mean(ref * _shifted(mov, dx, dy), window) - mean_ref * _shifted(mean_mov, dx, dy)
         return cov / np.sqrt(spread_ref * _shifted(spread_mov, dx, dy) + _EPSILON)
 
     step = options.grain_shift
@@ -51,10 +52,6 @@ def shared_grain(reference: np.ndarray, moved: np.ndarray, options: FineOptions 
 def _fine_structure(image: np.ndarray, options: FineOptions) -> np.ndarray:
     """The picture less its shading: what is left is ink edges, grain and noise."""
     return image - cv2.GaussianBlur(image, (0, 0), options.grain_shading_sigma)
-
-
-def _box(image: np.ndarray, window: tuple[int, int]) -> np.ndarray:
-    return cv2.blur(image, window, borderType=cv2.BORDER_REFLECT)
 
 
 def _shifted(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
