@@ -64,6 +64,11 @@ class Comparison:
     redrawn_ink: np.ndarray
 
     @property
+    def fit(self) -> float:
+        """How well the redrawing fits the print where it was laid, in its pose: NCC of ink."""
+        return self.pose_scores[self.pose]
+
+    @property
     def placed_box(self) -> Box:
         """Where the redrawing was laid, in page pixels: the vignette's own box, truer than a detected one."""
         x, y = self.region[0] + self.corner[0], self.region[1] + self.corner[1]

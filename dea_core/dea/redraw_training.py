@@ -10,6 +10,8 @@ with an L1 loss. The genuine layouts of the training pages are kept in the model
 of each sort and the alarm threshold come from the training vignettes compared, as the scorer does,
 with their sort drawn from the others (leave one out): in-sample errors, of vignettes the template
 was fitted to, would be smaller than those of the new casts and new printings the model will see.
+The worst fit of a genuine printing to its sort (NCC of ink) sets the fit under which a vignette is
+taken for a foreign piece rather than a changed one (FIT_FLOOR_SHARE of it).
 Sorts differ in how much their casts differ (a separately cut twin, a worn or unevenly cast sort):
 each sort's scores are brought to a common scale by its genuine vignettes' median score (shrunk
 towards the median of all, for a sort of few vignettes) before the threshold is set, and the
@@ -42,6 +44,9 @@ _BATCH: Final = 64
 _TEMPLATE_RATE: Final = 0.05
 _CODE_RATE: Final = 1e-3
 SORT_PRIOR_CASTS: Final = 4  # a sort's own median score counts as that many vignettes' worth of the median of all
+# A vignette its sort's redrawing fits under this share of the worst fit of the genuine training printings is
+# not that sort (a foreign piece the detector took for it): compare.Comparison.fit, scoring.AnomalyScorer.
+FIT_FLOOR_SHARE: Final = 2 / 3
 
 
 @dataclass
@@ -168,14 +173,16 @@ def calibrate_leave_one_out(model: DEA, dataset: PreparedDataset, rate: float) -
         count[value - 1] += 1
     typical = total / np.maximum(count, 1)[:, None, None]
     model.decoder.typical_error.copy_(torch.from_numpy(typical))
-    raw = np.array([compare_vignette(greys[k], box, picture, pose, typical[value - 1]).score
-                    for (k, box, pose, value), picture in zip(items, redrawn)])
+    comparisons = [compare_vignette(greys[k], box, picture, pose, typical[value - 1])
+                   for (k, box, pose, value), picture in zip(items, redrawn)]
+    raw = np.array([c.score for c in comparisons])
     names = model.detector.config.classes
     scales = sort_scales(raw, classes)
     values = raw * np.array([scales[value] for value in classes])
     return {"threshold": float(np.quantile(values, 1.0 - rate)), "false_alarm_rate": rate,
             "split": "train, leave one out", "vignettes": len(values), "median_score": float(np.median(values)),
-            "sort_scales": {names[value - 1]: round(float(scale), 5) for value, scale in scales.items()}}
+            "sort_scales": {names[value - 1]: round(float(scale), 5) for value, scale in scales.items()},
+            "fit_floor": round(FIT_FLOOR_SHARE * min(c.fit for c in comparisons), 5)}
 
 
 def sort_scales(scores: np.ndarray, classes: np.ndarray, prior: int = SORT_PRIOR_CASTS) -> dict[int, float]:

@@ -82,6 +82,7 @@ class AnomalyScorer:
         self.crop_size, self.image_size = int(data["crop_size"]), int(data["image_size"])
         self.threshold = float(calibration["threshold"])
         self.sort_scales = {str(k): float(v) for k, v in calibration.get("sort_scales", {}).items()}
+        self.fit_floor = float(calibration.get("fit_floor", 0.0))  # redraw_training.FIT_FLOOR_SHARE
         self.detector = Detector(model.detector, self.crop_size, self.image_size, device)
         self.layouts = layouts or []
         self.classes = {name: i + 1 for i, name in enumerate(model.detector.config.classes)}
@@ -165,7 +166,8 @@ class AnomalyScorer:
         placed: list[tuple[float, float, float, float]] = []  # where each redrawing was laid: the ink it explains
         for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
             comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1])
-            if comparison.pose != pose:  # a pose the genuine layout does not use there
+            # A pose the genuine layout does not use there, or a piece its sort does not fit (a foreign one).
+            if comparison.pose != pose or comparison.fit < self.fit_floor:
                 self._paint(heatmap, grey_page, found.box, None, comparison)
                 verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
             else:

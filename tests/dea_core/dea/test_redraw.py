@@ -81,6 +81,20 @@ def test_a_mirrored_sort_in_a_plain_slot_is_flagged_by_the_layout(scorer, design
     assert plain[0].anomaly_score < 1.0
 
 
+def test_a_foreign_piece_boxed_as_the_slots_sort_is_flagged_because_that_sort_does_not_fit_it(scorer, design):
+    genuine = generate_sample(np.random.default_rng(SEED), design)
+    replaced = generate_sample(np.random.default_rng(SEED), design, "replaced")
+    index = replaced.changed
+    # As a detector that took the foreign piece for the slot's own sort would box it.
+    boxes = [Detection(g.label, 1.0, r.box) for g, r in zip(genuine.vignettes, replaced.vignettes)]
+    assert replaced.vignettes[index].label != genuine.vignettes[index].label
+    box = replaced.vignettes[index].box
+    foreign = next(v for v in scorer.score_detections(replaced.image, boxes).verdicts if np.allclose(v.box, box))
+    twin = _vignette_score(scorer, genuine.image, genuine, index)
+    assert scorer.fit_floor > 0
+    assert foreign.anomaly and foreign.anomaly_score == 1.0 > twin
+
+
 def test_the_model_file_round_trips_with_its_layouts(redraw_dea, dea_dataset):
     record = load_checkpoint(redraw_dea, CHECKPOINT_KIND)
     scorer = AnomalyScorer.from_checkpoint(redraw_dea, "cpu")
