@@ -70,7 +70,8 @@ MIN_TEMPLATE_SIDE = 4
 # Coarse peaks rescored at most, best first: far more than the occurrences of one ornament on a
 # page, so only clutter (text that looks a little like a small fleuron) is left out.
 MAX_CANDIDATES = 600
-REFINE_BATCH = 64
+# Peaks rescored per task on the thread pool: two tasks a wave keep two cores busy.
+REFINE_BATCH = 16
 # A mirrored match is a mirror sort only when it beats every unmirrored turn of the template at
 # its place by this much; less, and it is a turned occurrence of a nearly symmetric piece.
 MIRROR_MARGIN = 0.1
@@ -81,8 +82,9 @@ MIRROR_TRIES = 3
 MIRROR_ROW_REACH = 1.6
 # A mirror sort's template must find another occurrence in a row scoring this well (and above the cut).
 MIRROR_GROUP = 0.7
-# Coarse peaks are rescored this many at a time, best first (see match_image).
-WAVE = 64
+# Coarse peaks are rescored this many at a time, best first (see match_image): half of the 64
+# once used, which rescored as many again past the last wave with a match, same matches.
+WAVE = 32
 # Scales tried when refining a match's size between the searched scales either side of it.
 FINE_SCALES = 7
 SCALE_TIE = 0.02
