@@ -113,8 +113,7 @@ def ncc_near(image: np.ndarray, centres: np.ndarray, templates: Sequence[np.ndar
         units = np.stack([_unit(templates[i]) for i in members]).reshape(len(members), -1)
         corners = centres - np.array([w // 2, h // 2]) + offsets[0]
         blocks = sliding_window_view(padded, (h + side - 1, w + side - 1))[corners[:, 1] + pad, corners[:, 0] + pad]
-        windows = np.stack([blocks[:, dy:dy + h, dx:dx + w].reshape(len(blocks), -1)
-                            for dy in steps for dx in steps], axis=1)
+        windows = sliding_window_view(blocks, (h, w), axis=(1, 2)).reshape(len(blocks), side * side, h * w)
         found = (windows @ units.T).reshape(len(blocks), side, side, len(members))
         ys = corners[:, 1, None] + steps
         xs = corners[:, 0, None] + steps
