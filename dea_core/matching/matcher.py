@@ -90,6 +90,10 @@ FINE_SCALES = 7
 SCALE_TIE = 0.02
 # A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
 GIVE_UP_MARGIN = 0.05
+# The sizes either side of a rescored pose are tried only for a match scoring this far above the
+# floor: 0.05 under the lowest cut (threshold.CUT_RANGE, or a given threshold), since a match at
+# the wrong size scores a little less. Clutter under it was most of the rescoring.
+NEIGHBOUR_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -434,6 +438,8 @@ class PageMatcher:
                 if match.score < floor - GIVE_UP_MARGIN:
                     # The best coarse pose is far off at full resolution: clutter, not an ornament.
                     break
+                if match.score < floor + NEIGHBOUR_MARGIN:
+                    continue
                 # The coarse pass tells sizes apart only roughly: try the sizes either side too.
                 for other in neighbours[posed[index].pose]:
                     extra = self._rescore(other, match.centre, 2, template_size, label)
