@@ -1,10 +1,15 @@
 """Find every occurrence of a template box on a page: NCC over poses, coarse to fine.
 
-The coarse pass correlates every pose of the template with a downscaled page (cheap: few
-pixels, OpenCV's FFT correlation, all cores); the fine pass rescores the coarse peaks, best first,
-at full resolution in a small window, for their few best poses, until they fall under the cut the
-scores show (threshold.py); NMS keeps one match per ornament, never two overlapping; a mirrored
-occurrence may become the template of the mirrored poses (a separately cut mirror sort).
+The coarse pass scores every pose of the template on a downscaled page. On a large level (a
+small template, shrunk little) correlating all of them costs most of a match, so the level twice
+as small is correlated instead, where it costs a quarter; its best peaks are the candidates, and
+each is then scored exactly on the level itself for every pose, within a pixel or two
+(ncc.ncc_near: the page's windows there times the templates). Small levels are correlated
+directly (OpenCV's DFT correlation, all cores). The fine pass rescores the coarse peaks, best
+first, at full resolution in a small window, for their few best poses (and, for matches near
+the cut, the sizes either side), until they fall under the cut the scores show (threshold.py);
+NMS keeps one match per ornament, never two overlapping; a mirrored occurrence may become the
+template of the mirrored poses (a separately cut mirror sort).
 """
 
 from __future__ import annotations

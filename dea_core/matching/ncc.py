@@ -1,4 +1,4 @@
-"""Normalized cross-correlation maps and their peaks."""
+"""Normalized cross-correlation: maps, their peaks, and scores at a few places only."""
 
 from __future__ import annotations
 
