@@ -56,10 +56,11 @@ SMALL_COARSE_SIDE = 3
 # Coarse scores run lower than full-resolution ones (downscaling blurs fine hatching).
 COARSE_SLACK = 0.1
 # A level's candidates come from the level twice as small where its templates keep this many
-# pixels a side (the colons of type, 2 px wide there, do not); that level blurs more, so its
-# peaks are kept this much lower, the best PREFILTER_COUNT of them (on the real pages every
-# occurrence is among the best 90; 300 and 600 give the same matches).
-PREFILTER_SIDE = 4
+# pixels a side: at 4 (an interlace of 20 x 38 px, 4 px wide there at 0.8) the generated rows of
+# touching casts lost occurrences, and the colons of type (2 px wide there) would be noise. That
+# level blurs more, so its peaks are kept this much lower, the best PREFILTER_COUNT of them (on
+# the real pages every occurrence is among the best 90; 300 and 600 give the same matches).
+PREFILTER_SIDE = 5
 PREFILTER_SLACK = 0.1
 PREFILTER_COUNT = 300
 # ... on levels of at least this many pixels: on smaller ones correlating every pose costs less
