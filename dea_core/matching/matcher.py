@@ -58,11 +58,11 @@ COARSE_SLACK = 0.1
 # A level's candidates come from the level twice as small where its templates keep this many
 # pixels a side: at 4 (an interlace of 20 x 38 px, 4 px wide there at 0.8) the generated rows of
 # touching casts lost occurrences, and the colons of type (2 px wide there) would be noise. That
-# level blurs more, so its peaks are kept this much lower, the best PREFILTER_COUNT of them (on
-# the real pages every occurrence is among the best 90; 300 and 600 give the same matches).
+# level blurs more, so its peaks are kept this much lower, the best MAX_CANDIDATES of them, as
+# on the level itself (on the real pages every occurrence is among the best 90, but a page may
+# hold hundreds of small pieces).
 PREFILTER_SIDE = 5
 PREFILTER_SLACK = 0.1
-PREFILTER_COUNT = 300
 # ... on levels of at least this many pixels: on smaller ones correlating every pose costs less
 # than scoring the candidates (and a scroll of 74 px, searched on them, lost an occurrence).
 PREFILTER_AREA = 400_000
@@ -389,14 +389,14 @@ class PageMatcher:
                      steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
         """Coarse peaks (region x, y, scores) found on the level twice as small, scored on this one.
 
-        The smaller level costs a quarter of the correlations; its best PREFILTER_COUNT peaks hold
+        The smaller level costs a quarter of the correlations; its best MAX_CANDIDATES peaks hold
         every occurrence found on real pages, and the chance matches that set the cut, but their
         places (a pixel there is two here) and scores are rough: each is scored here, exactly, for
         every pose, within a pixel and a half of it (ncc_near).
         """
         region, top = self._band_rows(posed, band, factor)
         small, small_top = self._band_rows(posed, band, 2 * factor)
-        rough = _map_peaks(small, halved, floor - PREFILTER_SLACK, steps, PREFILTER_COUNT)
+        rough = _map_peaks(small, halved, floor - PREFILTER_SLACK, steps)
         if not rough:
             return []
         centres = np.array([(2 * x, 2 * (y + small_top) - top) for x, y, _ in rough])
