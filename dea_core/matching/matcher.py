@@ -1,10 +1,15 @@
 """Find every occurrence of a template box on a page: NCC over poses, coarse to fine.
 
-The coarse pass correlates every pose of the template with a downscaled page (cheap: few
-pixels, OpenCV's FFT correlation, all cores); the fine pass rescores the coarse peaks, best first,
-at full resolution in a small window, for their few best poses, until they fall under the cut the
-scores show (threshold.py); NMS keeps one match per ornament, never two overlapping; a mirrored
-occurrence may become the template of the mirrored poses (a separately cut mirror sort).
+The coarse pass scores every pose of the template on a downscaled page. On a large level (a
+small template, shrunk little) correlating all of them costs most of a match, so the level twice
+as small is correlated instead, where it costs a quarter; its best peaks are the candidates, and
+each is then scored exactly on the level itself for every pose, within a pixel or two
+(ncc.ncc_near: the page's windows there times the templates). Small levels are correlated
+directly (OpenCV's DFT correlation, all cores). The fine pass rescores the coarse peaks, best
+first, at full resolution in a small window, for their few best poses (and, for matches near
+the cut, the sizes either side), until they fall under the cut the scores show (threshold.py);
+NMS keeps one match per ornament, never two overlapping; a mirrored occurrence may become the
+template of the mirrored poses (a separately cut mirror sort).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import cv2
 import numpy as np
 
 from dea_core.errors import MatchCancelled, MatchOptionsError
-from dea_core.matching.ncc import WindowSpread, local_peaks, ncc_map, self_similarity
+from dea_core.matching.ncc import WindowSpread, local_peaks, ncc_map, ncc_near, self_similarity
 from dea_core.matching.nms import compete, suppress
 from dea_core.matching.poses import Pose, compose, pose_bank, pose_quad, render_pose
 from dea_core.matching.result import Match, MatchResult
@@ -50,6 +55,17 @@ MAX_COARSE_FACTOR = 8
 SMALL_COARSE_SIDE = 3
 # Coarse scores run lower than full-resolution ones (downscaling blurs fine hatching).
 COARSE_SLACK = 0.1
+# A level's candidates come from the level twice as small where its templates keep this many
+# pixels a side: at 4 (an interlace of 20 x 38 px, 4 px wide there at 0.8) the generated rows of
+# touching casts lost occurrences, and the colons of type (2 px wide there) would be noise. That
+# level blurs more, so its peaks are kept this much lower, the best MAX_CANDIDATES of them, as
+# on the level itself (on the real pages every occurrence is among the best 90, but a page may
+# hold hundreds of small pieces).
+PREFILTER_SIDE = 5
+PREFILTER_SLACK = 0.1
+# ... on levels of at least this many pixels: on smaller ones correlating every pose costs less
+# than scoring the candidates (and a scroll of 74 px, searched on them, lost an occurrence).
+PREFILTER_AREA = 400_000
 # At a coarse peak, the best scale of each orientation (turn and flip) scoring within this of
 # the best is rescored at full resolution, for at most this many orientations: adjacent scales of
 # one orientation would otherwise crowd out the orientation that really is there.
@@ -61,7 +77,8 @@ MIN_TEMPLATE_SIDE = 4
 # Coarse peaks rescored at most, best first: far more than the occurrences of one ornament on a
 # page, so only clutter (text that looks a little like a small fleuron) is left out.
 MAX_CANDIDATES = 600
-REFINE_BATCH = 64
+# Peaks rescored per task on the thread pool: two tasks a wave keep two cores busy.
+REFINE_BATCH = 16
 # A mirrored match is a mirror sort only when it beats every unmirrored turn of the template at
 # its place by this much; less, and it is a turned occurrence of a nearly symmetric piece.
 MIRROR_MARGIN = 0.1
@@ -72,13 +89,18 @@ MIRROR_TRIES = 3
 MIRROR_ROW_REACH = 1.6
 # A mirror sort's template must find another occurrence in a row scoring this well (and above the cut).
 MIRROR_GROUP = 0.7
-# Coarse peaks are rescored this many at a time, best first (see match_image).
-WAVE = 64
+# Coarse peaks are rescored this many at a time, best first (see match_image): half of the 64
+# once used, which rescored as many again past the last wave with a match, same matches.
+WAVE = 32
 # Scales tried when refining a match's size between the searched scales either side of it.
 FINE_SCALES = 7
 SCALE_TIE = 0.02
 # A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
 GIVE_UP_MARGIN = 0.05
+# The sizes either side of a rescored pose are tried only for a match scoring this far above the
+# floor: 0.05 under the lowest cut (threshold.CUT_RANGE, or a given threshold), since a match at
+# the wrong size scores a little less. Clutter under it was most of the rescoring.
+NEIGHBOUR_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -347,48 +369,58 @@ class PageMatcher:
 
     def _coarse_peaks(self, posed: list[_PosedTemplate], band: Band, factor: int, floor: float,
                       steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
-        """Coarse centres (x, y) with every pose's coarse score there: (x, y, scores (P,))."""
+        """Coarse centres (x, y) with every pose's coarse score there: (x, y, scores (P,)).
+
+        Where the templates shrunk twice as much still show their shape, the level twice as
+        small picks the candidates and only they are scored on this level (see _prefiltered).
+        """
+        region, top = self._band_rows(posed, band, factor)
+        templates = [p.coarse for p in posed]
+        halved = [_shrunk(p.image, 2 * factor) for p in posed]
+        if region.size >= PREFILTER_AREA and min((min(t.shape) for t in halved if t is not None),
+                                                 default=0) >= PREFILTER_SIDE:
+            peaks = self._prefiltered(posed, templates, halved, band, factor, floor, steps)
+        else:
+            peaks = _map_peaks(region, templates, floor, steps)
+        return [(x, y + top, scores) for x, y, scores in peaks]
+
+    def _prefiltered(self, posed: list[_PosedTemplate], templates: list[np.ndarray | None],
+                     halved: list[np.ndarray | None], band: Band, factor: int, floor: float,
+                     steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
+        """Coarse peaks (region x, y, scores) found on the level twice as small, scored on this one.
+
+        The smaller level costs a quarter of the correlations; its best MAX_CANDIDATES peaks hold
+        every occurrence found on real pages, and the chance matches that set the cut, but their
+        places (a pixel there is two here) and scores are rough: each is scored here, exactly, for
+        every pose, within a pixel and a half of it (ncc_near).
+        """
+        region, top = self._band_rows(posed, band, factor)
+        small, small_top = self._band_rows(posed, band, 2 * factor)
+        rough = _map_peaks(small, halved, floor - PREFILTER_SLACK, steps)
+        if not rough:
+            return []
+        centres = np.array([(2 * x, 2 * (y + small_top) - top) for x, y, _ in rough])
+        scores, moved = ncc_near(region, centres, templates, range(-1, 3))
+        best = scores.max(axis=1)
+        keep = best >= floor
+        scores, moved, best = scores[keep], moved[keep], best[keep]
+        # One peak per ornament, as on the full map: each is the best within the radius around it.
+        order = np.argsort(best, kind="stable")
+        painted = np.full(region.shape, -1.0, np.float32)
+        painted[moved[order, 1], moved[order, 0]] = best[order]
+        owner = {(int(x), int(y)): int(i) for i, (x, y) in zip(order, moved[order])}
+        chosen = [owner[(int(x), int(y))] for x, y in local_peaks(painted, _peak_radius(templates), floor)]
+        chosen.sort(key=lambda i: -best[i])
+        return [(int(moved[i, 0]), int(moved[i, 1]), scores[i]) for i in chosen[:MAX_CANDIDATES]]
+
+    def _band_rows(self, posed: list[_PosedTemplate], band: Band, factor: int) -> tuple[np.ndarray, int]:
+        """The rows of the level shrunk by `factor` where the poses' centres can lie in `band`,
+        and the first of them."""
         page = self.level(factor)
         tallest = max(p.image.shape[0] for p in posed)
         top = max(0, int((band.top - tallest / 2) // factor) - 1)
         bottom = min(page.shape[0], math.ceil((band.bottom + tallest / 2) / factor) + 1)
-        region = page[top:bottom]
-        spread = WindowSpread(region)
-        fitting = [p.coarse.shape for p in posed if p.coarse is not None
-                   and p.coarse.shape[0] <= region.shape[0] and p.coarse.shape[1] <= region.shape[1]]
-        maps: list[tuple[np.ndarray, int, int] | None] = [None] * len(posed)
-        steps.begin(len(posed))
-
-        def correlate(index: int) -> None:
-            steps.check()
-            small = posed[index].coarse
-            if small is None or small.shape[0] > region.shape[0] or small.shape[1] > region.shape[1]:
-                return
-            # Kept with the offset from a map position (top-left) to the template centre.
-            maps[index] = (spread.ncc_map(small), small.shape[1] // 2, small.shape[0] // 2)
-
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            # Each size's normalisation first, once, for all the poses of that size.
-            list(pool.map(spread.prepare, dict.fromkeys(fitting)))
-            for _ in pool.map(correlate, range(len(posed))):
-                steps.advance()
-        if all(entry is None for entry in maps):
-            return []
-        best = np.full(region.shape, -1.0, np.float32)
-        for entry in maps:
-            if entry is not None:
-                scores, ox, oy = entry
-                view = best[oy:oy + scores.shape[0], ox:ox + scores.shape[1]]
-                np.maximum(view, scores, out=view)
-        smallest = min(min(p.coarse.shape) for p in posed if p.coarse is not None)
-        # Occurrences overlap little, so their centres are at least half a template apart.
-        radius = max(1, int(smallest * 0.5))
-        peaks = local_peaks(best, (radius, radius), floor)
-        if len(peaks) > MAX_CANDIDATES:
-            order = np.argsort(-best[peaks[:, 1], peaks[:, 0]])[:MAX_CANDIDATES]
-            peaks = peaks[order]
-        near = _pose_scores_near(maps, peaks)
-        return [(int(x), int(y) + top, near[i]) for i, (x, y) in enumerate(peaks)]
+        return page[top:bottom], top
 
     def _refine(self, peaks: list[tuple[int, int, np.ndarray]], posed: list[_PosedTemplate],
                 neighbours: dict[Pose, list[_PosedTemplate]], factor: int, template_size: tuple[int, int],
@@ -413,6 +445,8 @@ class PageMatcher:
                 if match.score < floor - GIVE_UP_MARGIN:
                     # The best coarse pose is far off at full resolution: clutter, not an ornament.
                     break
+                if match.score < floor + NEIGHBOUR_MARGIN:
+                    continue
                 # The coarse pass tells sizes apart only roughly: try the sizes either side too.
                 for other in neighbours[posed[index].pose]:
                     extra = self._rescore(other, match.centre, 2, template_size, label)
@@ -446,6 +480,52 @@ class PageMatcher:
         found_centre = (x0 + bx + w / 2, y0 + by + h / 2)
         quad = pose_quad(template_size[0], template_size[1], posed.pose, found_centre)
         return Match(label, float(score), posed.pose, quad)
+
+
+def _map_peaks(region: np.ndarray, templates: list[np.ndarray | None], floor: float, steps: _Steps,
+               count: int = MAX_CANDIDATES) -> list[tuple[int, int, np.ndarray]]:
+    """The `count` best peaks (x, y, scores (P,)) of the best template's NCC map over `region`.
+
+    Every template is correlated over the whole region, on all cores; a template of None or
+    larger than the region scores -1.
+    """
+    spread = WindowSpread(region)
+    fits = [t is not None and t.shape[0] <= region.shape[0] and t.shape[1] <= region.shape[1] for t in templates]
+    maps: list[tuple[np.ndarray, int, int] | None] = [None] * len(templates)
+    steps.begin(len(templates))
+
+    def correlate(index: int) -> None:
+        steps.check()
+        small = templates[index]
+        if small is not None and fits[index]:
+            # Kept with the offset from a map position (top-left) to the template centre.
+            maps[index] = (spread.ncc_map(small), small.shape[1] // 2, small.shape[0] // 2)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        # Each size's normalisation first, once, for all the templates of that size.
+        list(pool.map(spread.prepare, dict.fromkeys(t.shape for t, fit in zip(templates, fits) if fit)))
+        for _ in pool.map(correlate, range(len(templates))):
+            steps.advance()
+    if all(entry is None for entry in maps):
+        return []
+    best = np.full(region.shape, -1.0, np.float32)
+    for entry in maps:
+        if entry is not None:
+            scores, ox, oy = entry
+            view = best[oy:oy + scores.shape[0], ox:ox + scores.shape[1]]
+            np.maximum(view, scores, out=view)
+    peaks = local_peaks(best, _peak_radius(templates), floor)
+    if len(peaks) > count:
+        peaks = peaks[np.argsort(-best[peaks[:, 1], peaks[:, 0]])[:count]]
+    near = _pose_scores_near(maps, peaks)
+    return [(int(x), int(y), near[i]) for i, (x, y) in enumerate(peaks)]
+
+
+def _peak_radius(templates: list[np.ndarray | None]) -> tuple[int, int]:
+    """How far apart peaks of these templates are: occurrences overlap little, so their centres
+    are at least half the smallest template apart."""
+    radius = max(1, int(min(min(t.shape) for t in templates if t is not None) * 0.5))
+    return radius, radius
 
 
 def _pose_scores_near(maps: list[tuple[np.ndarray, int, int] | None], peaks: np.ndarray) -> np.ndarray:
@@ -694,11 +774,15 @@ class _Likeness:
 def _attach_coarse(posed: list[_PosedTemplate], factor: int) -> None:
     """Attach each pose's template shrunk by `factor` (None when too small to correlate)."""
     for item in posed:
-        h, w = item.image.shape
-        size = (round(w / factor), round(h / factor))
-        if min(size) < SMALL_COARSE_SIDE:
-            item.coarse = None
-        elif factor == 1:
-            item.coarse = item.image
-        else:
-            item.coarse = cv2.resize(item.image, size, interpolation=cv2.INTER_AREA)
+        item.coarse = _shrunk(item.image, factor)
+
+
+def _shrunk(image: np.ndarray, factor: int) -> np.ndarray | None:
+    """The template shrunk by `factor` (area averaging); None when too small to correlate."""
+    h, w = image.shape
+    size = (round(w / factor), round(h / factor))
+    if min(size) < SMALL_COARSE_SIDE:
+        return None
+    if factor == 1:
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)

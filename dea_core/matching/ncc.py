@@ -1,9 +1,12 @@
-"""Normalized cross-correlation maps and their peaks."""
+"""Normalized cross-correlation: maps, their peaks, and scores at a few places only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 # Windows flatter than this (grey levels, std) are blank paper: their NCC is noise, not a match.
 FLAT_STD = 2.0
@@ -83,6 +86,74 @@ def _window_sums(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Sum over the (h, w) window whose top-left corner is at each pixel (zeros past the edge)."""
     return cv2.boxFilter(image, cv2.CV_32F, (size[1], size[0]), anchor=(0, 0), normalize=False,
                          borderType=cv2.BORDER_CONSTANT)
+
+
+def ncc_near(image: np.ndarray, centres: np.ndarray, templates: Sequence[np.ndarray | None],
+             offsets: range) -> tuple[np.ndarray, np.ndarray]:
+    """Each template's best NCC around each of a few centres, and where the best template peaks.
+
+    What the NCC maps of many templates give at a few hundred places, without correlating the
+    whole image: the page's windows there times the templates, one matrix product per size.
+    image: (H, W) float32; centres: (N, 2) int as (x, y), a template of (h, w) lying from
+    (x - w // 2, y - h // 2) and then each (dx, dy) of `offsets` x `offsets`. Returns (N, P)
+    best scores over the offsets (-1 where a template fits nowhere, 0 for blank paper or a
+    blank template, as ncc_map) and (N, 2) the centres moved to where the best template peaks.
+    """
+    side = len(offsets)
+    scores = np.full((len(centres), len(templates), side, side), -1.0, np.float32)
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    for index, template in enumerate(templates):
+        if template is not None and template.shape[0] <= image.shape[0] and template.shape[1] <= image.shape[1]:
+            by_shape.setdefault(template.shape, []).append(index)
+    pad = max(abs(offsets[0]), abs(offsets[-1])) + max((max(shape) for shape in by_shape), default=0)
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    sums, squares = cv2.integral2(padded, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    steps = np.arange(side)
+    for (h, w), members in by_shape.items():
+        units = np.stack([_unit(templates[i]) for i in members]).reshape(len(members), -1)
+        corners = centres - np.array([w // 2, h // 2]) + offsets[0]
+        blocks = sliding_window_view(padded, (h + side - 1, w + side - 1))[corners[:, 1] + pad, corners[:, 0] + pad]
+        windows = sliding_window_view(blocks, (h, w), axis=(1, 2)).reshape(len(blocks), side * side, h * w)
+        found = (windows @ units.T).reshape(len(blocks), side, side, len(members))
+        ys = corners[:, 1, None] + steps
+        xs = corners[:, 0, None] + steps
+        found *= _inverse_spread(sums, squares, ys + pad, xs + pad, (h, w))[..., None]
+        np.clip(found, -1.0, 1.0, out=found)
+        # Windows past the image's edge (its border repeated) fit nowhere.
+        outside = ((ys < 0) | (ys > image.shape[0] - h))[:, :, None] | ((xs < 0) | (xs > image.shape[1] - w))[:, None, :]
+        found[outside] = -1.0
+        scores[:, members] = found.transpose(0, 3, 1, 2)
+    best = scores.max(axis=1).reshape(len(centres), -1).argmax(axis=1)
+    moved = centres + np.stack([np.asarray(offsets)[best % side], np.asarray(offsets)[best // side]], axis=1)
+    return scores.max(axis=(2, 3)), moved
+
+
+def _inverse_spread(sums: np.ndarray, squares: np.ndarray, ys: np.ndarray, xs: np.ndarray,
+                    size: tuple[int, int]) -> np.ndarray:
+    """(N, S, S) one over the spread (root of the centred sum of squares) of the (h, w) windows
+    with top-left corners ys[n, i], xs[n, j], 0 for flat ones (blank paper); sums, squares: the
+    image's integral images."""
+    h, w = size
+    y0, x0 = ys[:, :, None], xs[:, None, :]
+
+    def window(integral: np.ndarray) -> np.ndarray:
+        return integral[y0 + h, x0 + w] - integral[y0, x0 + w] - integral[y0 + h, x0] + integral[y0, x0]
+
+    total = window(sums)
+    spread = window(squares) - total * total / (h * w)
+    inverse = np.zeros(spread.shape, np.float32)
+    live = spread >= FLAT_WINDOW_STD ** 2 * h * w
+    inverse[live] = 1.0 / np.sqrt(spread[live])
+    return inverse
+
+
+def _unit(template: np.ndarray) -> np.ndarray:
+    """The template centred, of norm 1; zeros for blank paper (which scores 0 everywhere)."""
+    centred = np.float32(template - float(template.mean()))
+    norm = float(np.sqrt((centred * centred).sum()))
+    if cv2.meanStdDev(template)[1][0, 0] < FLAT_STD or norm == 0.0:
+        return np.zeros(template.shape, np.float32)
+    return centred / norm
 
 
 def local_peaks(scores: np.ndarray, radius: tuple[int, int], floor: float) -> np.ndarray:

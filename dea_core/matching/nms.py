@@ -143,6 +143,9 @@ def _box_overlaps(boxes: np.ndarray, others: np.ndarray, iou: float) -> tuple[np
 
 def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> Match:
     best = group[0]
+    if len(group) == 1:
+        # Most groups on a page are one chance match: nothing to tie with.
+        return best
     # No pose's margin exceeds this (likeness 0 or less): a lower score needs no likeness asked.
     widest = max(tie, TIE_SHARE * best.score) if likeness is not None and tie > 0 else tie
 

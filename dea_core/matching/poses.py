@@ -31,12 +31,9 @@ class Pose:
 
     def linear_map(self) -> np.ndarray:
         """The 2x2 matrix taking template offsets (x right, y down) to page offsets."""
-        flip = {"none": (1.0, 1.0), "mirrored": (-1.0, 1.0), "flipped": (1.0, -1.0)}[self.flip]
-        theta = math.radians(self.rotation)
-        c, s = math.cos(theta), math.sin(theta)
-        # Counter-clockwise on screen, where y points down.
-        rotation = np.array([[c, s], [-s, c]])
-        return self.scale * rotation @ np.diag(flip)
+        # A copy of the cached one: every match's corners need it, and building it costs more
+        # than the arithmetic it serves.
+        return _linear_map(self.rotation, self.flip, self.scale).copy()
 
     def same_transform(self, other: Pose, *, scale_tol: float = 0.08, angle_tol: float = 3.0) -> bool:
         """True when both poses move the template the same way (flipped = mirrored + 180)."""
@@ -63,6 +60,16 @@ class Pose:
         if abs(self.scale - 1.0) > 1e-6:
             parts.append(f"x{self.scale:.2f}")
         return ", ".join(parts) or "plain"
+
+
+@functools.lru_cache(maxsize=1024)
+def _linear_map(rotation: float, flip: Flip, scale: float) -> np.ndarray:
+    signs = {"none": (1.0, 1.0), "mirrored": (-1.0, 1.0), "flipped": (1.0, -1.0)}[flip]
+    theta = math.radians(rotation)
+    c, s = math.cos(theta), math.sin(theta)
+    # Counter-clockwise on screen, where y points down.
+    rotation_matrix = np.array([[c, s], [-s, c]])
+    return scale * rotation_matrix * np.array(signs)
 
 
 def normalise_angle(angle: float) -> float:

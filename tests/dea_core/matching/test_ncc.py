@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from dea_core.matching.ncc import WindowSpread, local_peaks, ncc_map, self_similarity
+from dea_core.matching.ncc import WindowSpread, local_peaks, ncc_map, ncc_near, self_similarity
 
 
 def reference_ncc(image: np.ndarray, template: np.ndarray) -> np.ndarray:
@@ -70,3 +71,26 @@ def test_window_spread_scores_flat_windows_zero():
     scores = WindowSpread(image).ncc_map(image[15:20, 15:21].copy())
     assert not scores[:7, :7].any()
     assert scores[15, 15] > 0.999
+
+
+def test_ncc_near_is_the_best_of_the_reference_map_around_each_centre():
+    rng = np.random.default_rng(5)
+    image = rng.uniform(0, 255, (40, 36)).astype(np.float32)
+    templates = [image[4:13, 6:17].copy(), image[20:31, 2:11].copy(), None, np.full((5, 5), 90, np.float32)]
+    # (x, y) centres: one inside, one where some offsets leave the image, one where none fit.
+    centres = np.array([[11, 8], [3, 35], [35, 1]])
+    offsets = range(-1, 3)
+    scores, moved = ncc_near(image, centres, templates, offsets)
+    for n, (x, y) in enumerate(centres):
+        for p, template in enumerate(templates):
+            if template is None:
+                assert scores[n, p] == -1.0
+                continue
+            h, w = template.shape
+            full = reference_ncc(image, template) if template.std() > 0 else np.zeros((40 - h + 1, 36 - w + 1))
+            near = [full[y - h // 2 + dy, x - w // 2 + dx] for dy in offsets for dx in offsets
+                    if 0 <= y - h // 2 + dy < full.shape[0] and 0 <= x - w // 2 + dx < full.shape[1]]
+            assert scores[n, p] == pytest.approx(float(max(near)) if near else -1.0, abs=2e-4)
+    # The first template lies at its own place: the best of all is there, with no offset.
+    assert scores[0, 0] == pytest.approx(1.0, abs=1e-4)
+    assert moved[0].tolist() == [11, 8]
