@@ -67,17 +67,16 @@ class WindowSpread:
         """As ncc_map(image, template), to within float rounding; template: (h, w) float32."""
         h, w = template.shape
         shape = (self._image.shape[0] - h + 1, self._image.shape[1] - w + 1)
-        centred = np.float32(template - float(template.mean()))
-        norm = float(np.sqrt((centred * centred).sum()))
-        if cv2.meanStdDev(template)[1][0, 0] < FLAT_STD or norm == 0.0:
+        unit = _unit(template)
+        if not unit.any():
             return np.zeros(shape, np.float32)
         self.prepare((h, w))
         if h * w <= DIRECT_AREA:
-            products = cv2.filter2D(self._image, cv2.CV_32F, centred, anchor=(0, 0),
+            products = cv2.filter2D(self._image, cv2.CV_32F, unit, anchor=(0, 0),
                                     borderType=cv2.BORDER_CONSTANT)[:shape[0], :shape[1]]
         else:
-            products = cv2.matchTemplate(self._image, centred, cv2.TM_CCORR)
-        scores = cv2.multiply(products, self._inverse[(h, w)], scale=1.0 / norm)
+            products = cv2.matchTemplate(self._image, unit, cv2.TM_CCORR)
+        scores = cv2.multiply(products, self._inverse[(h, w)])
         np.clip(scores, -1.0, 1.0, out=scores)
         return scores
 
