@@ -376,25 +376,25 @@ class PageMatcher:
         """
         region, top = self._band_rows(posed, band, factor)
         templates = [p.coarse for p in posed]
-        halved = [_shrunk(p.image, 2 * factor) for p in posed]
-        if region.size >= PREFILTER_AREA and min((min(t.shape) for t in halved if t is not None),
-                                                 default=0) >= PREFILTER_SIDE:
-            peaks = self._prefiltered(posed, templates, halved, band, factor, floor, steps)
+        # The templates shrunk twice as much, only for a level large enough to prefilter.
+        halved = [_shrunk(p.image, 2 * factor) for p in posed] if region.size >= PREFILTER_AREA else []
+        if min((min(t.shape) for t in halved if t is not None), default=0) >= PREFILTER_SIDE:
+            peaks = self._prefiltered(region, top, posed, templates, halved, band, factor, floor, steps)
         else:
             peaks = _map_peaks(region, templates, floor, steps)
         return [(x, y + top, scores) for x, y, scores in peaks]
 
-    def _prefiltered(self, posed: list[_PosedTemplate], templates: list[np.ndarray | None],
-                     halved: list[np.ndarray | None], band: Band, factor: int, floor: float,
-                     steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
-        """Coarse peaks (region x, y, scores) found on the level twice as small, scored on this one.
+    def _prefiltered(self, region: np.ndarray, top: int, posed: list[_PosedTemplate],
+                     templates: list[np.ndarray | None], halved: list[np.ndarray | None], band: Band,
+                     factor: int, floor: float, steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
+        """Coarse peaks (region x, y, scores) found on the level twice as small, scored on this one
+        (`region`, the band's rows of this level from row `top`).
 
         The smaller level costs a quarter of the correlations; its best MAX_CANDIDATES peaks hold
         every occurrence found on real pages, and the chance matches that set the cut, but their
         places (a pixel there is two here) and scores are rough: each is scored here, exactly, for
         every pose, within a pixel and a half of it (ncc_near).
         """
-        region, top = self._band_rows(posed, band, factor)
         small, small_top = self._band_rows(posed, band, 2 * factor)
         rough = _map_peaks(small, halved, floor - PREFILTER_SLACK, steps)
         if not rough:
