@@ -134,10 +134,10 @@ class AnomalyScorer:
         heatmap = np.zeros(image.shape[:2], np.float32)
         detections = separate_vignettes(detections)
         detections = [detections[i] for i in reading_order([d.box for d in detections])]
-        layout, matches = best_layout([d.label for d in detections], self.layouts, [d.box for d in detections])
+        boxes = [d.box for d in detections]
+        layout, matches = best_layout([d.label for d in detections], self.layouts, boxes)
         if layout is None:
             matches = [Match(i, None, True) for i in range(len(detections))]
-        boxes = [d.box for d in detections]
         to_compare: list[tuple[Detection, str]] = []
         empty_slots: list[tuple[Slot, tuple[float, float, float, float]]] = []
         verdicts: list[Verdict] = []
