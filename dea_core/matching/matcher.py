@@ -1,6 +1,7 @@
 """Find every occurrence of a template box on a page: NCC over poses, coarse to fine.
 
-The coarse pass scores every pose of the template on a downscaled page. On a large level (a
+The coarse pass scores every turn and flip of the template on a downscaled page, at fewer sizes
+where the sizes searched are close (the rescoring tries those left out). On a large level (a
 small template, shrunk little) correlating all of them costs most of a match, so the level twice
 as small is correlated instead, where it costs a quarter; its best peaks are the candidates, and
 each is then scored exactly on the level itself for every pose, within a pixel or two
@@ -8,8 +9,9 @@ each is then scored exactly on the level itself for every pose, within a pixel o
 directly (OpenCV's DFT correlation, all cores). The fine pass rescores the coarse peaks, best
 first, at full resolution in a small window, for their few best poses (and, for matches near
 the cut, the sizes either side), until they fall under the cut the scores show (threshold.py);
-NMS keeps one match per ornament, never two overlapping; a mirrored occurrence may become the
-template of the mirrored poses (a separately cut mirror sort).
+the sizes of the matches kept are then refined in fine steps, climbing to the best. NMS keeps
+one match per ornament, never two overlapping; a mirrored occurrence may become the template of
+the mirrored poses (a separately cut mirror sort).
 """
 
 from __future__ import annotations
@@ -77,8 +79,6 @@ MIN_TEMPLATE_SIDE = 4
 # Coarse peaks rescored at most, best first: far more than the occurrences of one ornament on a
 # page, so only clutter (text that looks a little like a small fleuron) is left out.
 MAX_CANDIDATES = 600
-# Peaks rescored per task on the thread pool: two tasks a wave keep two cores busy.
-REFINE_BATCH = 16
 # A mirrored match is a mirror sort only when it beats every unmirrored turn of the template at
 # its place by this much; less, and it is a turned occurrence of a nearly symmetric piece.
 MIRROR_MARGIN = 0.1
@@ -92,6 +92,13 @@ MIRROR_GROUP = 0.7
 # Coarse peaks are rescored this many at a time, best first (see match_image): half of the 64
 # once used, which rescored as many again past the last wave with a match, same matches.
 WAVE = 32
+# ... until this many waves in a row rescore under the cut: with one, a worn occurrence that
+# ranks low at the coarse level (0.44 there, 0.50 rescored, on a Tragiques headpiece) was left.
+EMPTY_WAVES = 2
+# The coarse pass skips a size whose neighbours either side are at most this ratio apart (0.8 to
+# 1.25 in 5 steps is searched at 0.8, 1 and 1.25): the blurred coarse level hardly tells 12%
+# apart, and the rescoring tries the sizes either side of each peak's at full resolution.
+COARSE_SCALE_RATIO = 1.26
 # Scales tried when refining a match's size between the searched scales either side of it.
 FINE_SCALES = 7
 SCALE_TIE = 0.02
@@ -101,6 +108,8 @@ GIVE_UP_MARGIN = 0.05
 # floor: 0.05 under the lowest cut (threshold.CUT_RANGE, or a given threshold), since a match at
 # the wrong size scores a little less. Clutter under it was most of the rescoring.
 NEIGHBOUR_MARGIN = 0.1
+# ... and only for the orientations scoring within this of the peak's best one.
+NEIGHBOUR_SPREAD = 0.05
 
 
 @dataclass(frozen=True)
@@ -276,7 +285,7 @@ class PageMatcher:
         # Each size is searched on the pyramid level that suits it: a template at twice its size
         # can be shrunk twice as much as at its own.
         peaks: list[tuple[float, int, tuple[int, int, np.ndarray]]] = []
-        groups = list(_by_coarse_factor(posed, template.shape).items())
+        groups = list(_by_coarse_factor(_coarse_subset(posed), template.shape).items())
         for index, (factor, group) in enumerate(groups):
             _attach_coarse(group, factor)
             peaks += [(float(p[2].max()), index, p)
@@ -287,7 +296,8 @@ class PageMatcher:
         candidates: list[Match] = []
         kept: list[Match] = []
         threshold = fallback
-        # Best coarse peaks first, a wave at a time: once a whole wave rescores under the cut its
+        empty = 0
+        # Best coarse peaks first, a wave at a time: once whole waves rescore under the cut their
         # scores show, the rest (worse at the coarse level) are chance matches, left unscored.
         for start in range(0, len(peaks), WAVE):
             wave = peaks[start:start + WAVE]
@@ -303,7 +313,8 @@ class PageMatcher:
             kept = suppress(kept + found, likeness=likeness)
             if options.threshold is None:
                 threshold = gap_threshold([m.score for m in kept], floor, fallback)
-            if max((m.score for m in found), default=-1.0) < threshold:
+            empty = empty + 1 if max((m.score for m in found), default=-1.0) < threshold else 0
+            if empty >= EMPTY_WAVES:
                 break
         steps.finish()
         kept = suppress(candidates, likeness=likeness)
@@ -336,8 +347,6 @@ class PageMatcher:
         scales = sorted(set(options.scales))
         if len(scales) < 2:
             return matches
-        size = (template.shape[1], template.shape[0])
-        paper = _paper_level(template)
         cache: dict[Pose, np.ndarray] = {}
         refined: list[Match] = []
         for match in matches:
@@ -347,25 +356,47 @@ class PageMatcher:
             rank = scales.index(match.pose.scale)
             low = scales[max(0, rank - 1)]
             high = scales[min(len(scales) - 1, rank + 1)]
-            fine = {float(v) for v in np.geomspace(math.sqrt(low * match.pose.scale),
-                                                   math.sqrt(high * match.pose.scale), FINE_SCALES)}
-            if low <= 1.0 <= high:
-                fine.add(1.0)
-            tried = [match]
-            for scale in sorted(fine):
-                pose = Pose(match.pose.rotation, match.pose.flip, round(scale, 4))
-                if pose not in cache:
-                    cache[pose] = render_pose(template, pose, border_value=paper)[0].astype(np.float32)
-                if min(cache[pose].shape) < MIN_TEMPLATE_SIDE:
-                    continue
-                candidate = self._rescore(_PosedTemplate(pose, cache[pose]), match.centre, 2, size, match.label)
-                if candidate is not None:
-                    tried.append(candidate)
+            tried = self._sizes_tried(match, low, high, template, cache)
             # Scores this close are a tie: the size nearest the template's own is the one reported.
             top = max(m.score for m in tried)
             refined.append(min((m for m in tried if m.score >= top - SCALE_TIE),
                                key=lambda m: (abs(math.log(m.pose.scale)), -m.score)))
         return sorted(refined, key=lambda m: -m.score)
+
+    def _sizes_tried(self, match: Match, low: float, high: float, template: np.ndarray,
+                     cache: dict[Pose, np.ndarray]) -> list[Match]:
+        """The match rescored at the fine sizes from half way to `low` to half way to `high`, as
+        far as its score rises, and at 1 when that lies between them; the match itself included.
+
+        cache: the template rendered in each pose tried, shared by a label's matches.
+        """
+        size = (template.shape[1], template.shape[0])
+        # Rounded as poses are: the step at the match's own size is the match itself.
+        grid = [round(float(v), 4) for v in np.geomspace(math.sqrt(low * match.pose.scale),
+                                                         math.sqrt(high * match.pose.scale), FINE_SCALES)]
+        found: dict[float, Match | None] = {round(match.pose.scale, 4): match}
+
+        def score_at(scale: float) -> float:
+            if scale not in found:
+                pose = Pose(match.pose.rotation, match.pose.flip, scale)
+                if pose not in cache:
+                    cache[pose] = render_pose(template, pose, border_value=_paper_level(template))[0].astype(np.float32)
+                found[scale] = (self._rescore(_PosedTemplate(pose, cache[pose]), match.centre, 2, size, match.label)
+                                if min(cache[pose].shape) >= MIN_TEMPLATE_SIDE else None)
+            return found[scale].score if found[scale] is not None else -1.0
+
+        # The score rises to one best size and falls past it: climb the fine steps to it.
+        at = min(range(len(grid)), key=lambda i: abs(math.log(grid[i] / match.pose.scale)))
+        best = score_at(grid[at])
+        while True:
+            better = [i for i in (at - 1, at + 1) if 0 <= i < len(grid) and score_at(grid[i]) > best]
+            if not better:
+                break
+            at = max(better, key=lambda i: score_at(grid[i]))
+            best = score_at(grid[at])
+        if low <= 1.0 <= high:
+            score_at(1.0)
+        return [m for m in found.values() if m is not None]
 
     def _coarse_peaks(self, posed: list[_PosedTemplate], band: Band, factor: int, floor: float,
                       steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
@@ -425,7 +456,7 @@ class PageMatcher:
     def _refine(self, peaks: list[tuple[int, int, np.ndarray]], posed: list[_PosedTemplate],
                 neighbours: dict[Pose, list[_PosedTemplate]], factor: int, template_size: tuple[int, int],
                 label: str, floor: float, steps: _Steps) -> list[Match]:
-        """Full-resolution score, position and pose for each coarse peak, on all cores.
+        """Full-resolution score, position and pose for each coarse peak.
 
         neighbours: for each pose, the same orientation one scale step smaller and larger.
         """
@@ -445,25 +476,24 @@ class PageMatcher:
                 if match.score < floor - GIVE_UP_MARGIN:
                     # The best coarse pose is far off at full resolution: clutter, not an ornament.
                     break
-                if match.score < floor + NEIGHBOUR_MARGIN:
-                    continue
-                # The coarse pass tells sizes apart only roughly: try the sizes either side too.
-                for other in neighbours[posed[index].pose]:
-                    extra = self._rescore(other, match.centre, 2, template_size, label)
-                    if extra is not None:
-                        found.append(extra)
+            top = max((m.score for m in found), default=-1.0)
+            # The coarse pass tells sizes apart only roughly: try the sizes either side too, of
+            # the orientations that are still in the running at full resolution.
+            for match in list(found):
+                if match.score >= max(floor + NEIGHBOUR_MARGIN, top - NEIGHBOUR_SPREAD):
+                    for other in neighbours[match.pose]:
+                        extra = self._rescore(other, match.centre, 2, template_size, label)
+                        if extra is not None:
+                            found.append(extra)
             return found
 
-        def refine_batch(batch: list[tuple[int, int, np.ndarray]]) -> list[Match]:
-            found = [match for peak in batch for match in refine_peak(peak)]
-            for _ in batch:
-                steps.advance()
-            return found
-
-        # A few large batches: one task per peak costs more in scheduling than the rescoring.
-        batches = [peaks[i:i + REFINE_BATCH] for i in range(0, len(peaks), REFINE_BATCH)]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            return [match for found in pool.map(refine_batch, batches) for match in found]
+        # On one thread: each rescoring is small, and Python holds the interpreter between
+        # OpenCV's calls, so a second thread only waits for it (measured: slower, not faster).
+        found = []
+        for peak in peaks:
+            found += refine_peak(peak)
+            steps.advance()
+        return found
 
     def _rescore(self, posed: _PosedTemplate, centre: tuple[float, float], reach: int,
                  template_size: tuple[int, int], label: str) -> Match | None:
@@ -558,6 +588,17 @@ def _scale_neighbours(posed: list[_PosedTemplate]) -> dict[Pose, list[_PosedTemp
         for rank, item in enumerate(items):
             neighbours[item.pose] = items[max(0, rank - 1):rank] + items[rank + 1:rank + 2]
     return neighbours
+
+
+def _coarse_subset(posed: list[_PosedTemplate]) -> list[_PosedTemplate]:
+    """The poses the coarse pass correlates: every orientation, at fewer sizes where the sizes
+    searched are close (COARSE_SCALE_RATIO); the rescoring tries the sizes left out."""
+    scales = sorted({p.pose.scale for p in posed})
+    kept = [scales[0]]
+    for rank, scale in enumerate(scales[1:], start=1):
+        if rank == len(scales) - 1 or scales[rank + 1] / kept[-1] > COARSE_SCALE_RATIO:
+            kept.append(scale)
+    return [p for p in posed if p.pose.scale in kept]
 
 
 def _by_coarse_factor(posed: list[_PosedTemplate], template_shape: tuple[int, int]) -> dict[int, list[_PosedTemplate]]:

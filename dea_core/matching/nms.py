@@ -96,23 +96,29 @@ def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TI
     """
     ordered = sorted(candidates, key=lambda m: -m.score)
     boxes = np.array([m.box for m in ordered]).reshape(-1, 4)
-    upright = np.array([m.is_upright for m in ordered], dtype=bool)
-    is_kept = np.zeros(len(ordered), dtype=bool)
+    upright = [m.is_upright for m in ordered]
+    is_kept = [False] * len(ordered)
     slot_of: dict[int, int] = {}
     absorbed: list[list[Match]] = []
-    # The overlaps of a block of candidates with all better ones at once: one numpy call per
-    # candidate would cost more than the rest of matching on a cluttered page.
+    # The overlaps of a block of candidates with all better ones at once, listed per candidate:
+    # numpy calls per candidate would cost more than the rest of matching on a cluttered page.
     for start in range(0, len(ordered), SUPPRESS_BLOCK):
         stop = min(len(ordered), start + SUPPRESS_BLOCK)
         touching, same = _box_overlaps(boxes[start:stop], boxes[:stop], iou)
+        rows, columns = np.nonzero(touching)
+        alike = same[rows, columns].tolist()
+        bounds = np.searchsorted(rows, np.arange(stop - start + 1)).tolist()
+        columns = columns.tolist()
         for index in range(start, stop):
             row = index - start
             candidate = ordered[index]
-            for other in np.flatnonzero(touching[row, :index] & is_kept[:index]):
+            for at in range(bounds[row], bounds[row + 1]):
+                other = columns[at]
+                if other >= index or not is_kept[other]:
+                    continue
                 # Upright boxes are their own quadrilaterals: box arithmetic decides; turned ones need the quads.
-                alike = same[row, other]
-                if alike if upright[index] and upright[other] else _same_place(candidate, ordered[other], iou):
-                    absorbed[slot_of[int(other)]].append(candidate)
+                if alike[at] if upright[index] and upright[other] else _same_place(candidate, ordered[other], iou):
+                    absorbed[slot_of[other]].append(candidate)
                     break
             else:
                 is_kept[index] = True
