@@ -3,6 +3,7 @@ from the template's own scores, and mirror sorts found from the page or from a s
 
 import itertools
 
+import cv2
 import numpy as np
 import pytest
 
@@ -99,3 +100,23 @@ def test_candidates_from_the_level_twice_as_small_find_the_same_lilies(cinna_hea
         twin = min(expected, key=lambda m: np.abs(np.subtract(m.centre, match.centre)).max())
         assert np.abs(np.subtract(twin.centre, match.centre)).max() <= 1.0
         assert twin.pose == match.pose
+
+
+def test_lilies_at_a_size_the_coarse_pass_skips_are_found_at_that_size(cinna_headpiece, monkeypatch):
+    # The coarse pass correlates 0.8, 1 and 1.25 of the five sizes; the page printed 0.894 times
+    # as large holds every lily at a skipped size, which the rescoring must reach.
+    correlated = []
+    subset = matcher_module._coarse_subset
+    monkeypatch.setattr(matcher_module, "_coarse_subset",
+                        lambda posed: correlated.extend(p.pose.scale for p in subset(posed)) or subset(posed))
+    x0, y0, x1, y1 = (int(v) for v in cinna_headpiece.lily)
+    template = cinna_headpiece.image[y0:y1, x0:x1]
+    h, w = cinna_headpiece.image.shape[:2]
+    smaller = cv2.resize(cinna_headpiece.image, (round(w * 0.894), round(h * 0.894)), interpolation=cv2.INTER_AREA)
+    result = PageMatcher(smaller).match_image("lily", template, OPTIONS)
+    assert sorted(set(correlated)) == pytest.approx([0.8, 1.0, 1.25])
+    found = whole(result.above(), smaller.shape[:2])
+    assert len(found) == cinna_headpiece.lilies
+    # Real casts pin their size only to a few hundredths (so do these lilies at their own size).
+    scales = [m.pose.scale for m in found]
+    assert abs(float(np.median(scales)) - 0.894) < 0.02 and max(abs(s - 0.894) for s in scales) < 0.07
