@@ -6,21 +6,20 @@ small template, shrunk little) correlating all of them costs most of a match, so
 as small is correlated instead, where it costs a quarter; its best peaks are the candidates, and
 each is then scored exactly on the level itself for every pose, within a pixel or two
 (ncc.ncc_near: the page's windows there times the templates). Small levels are correlated
-directly (OpenCV's DFT correlation, one pose a core). The fine pass rescores the coarse peaks, best
+directly (OpenCV's DFT correlation, all cores). The fine pass rescores the coarse peaks, best
 first, at full resolution in a small window, for their few best poses (and, for matches near
 the cut, the sizes either side), until they fall under the cut the scores show (threshold.py);
-the sizes of the matches kept are then refined in fine steps, climbing to the best. NMS keeps
-one match per ornament, never two overlapping; a mirrored occurrence may become the template of
-the mirrored poses (a separately cut mirror sort).
+the sizes of the matches kept are then refined in fine steps. NMS keeps one match per ornament,
+never two overlapping; a mirrored occurrence may become the template of the mirrored poses (a
+separately cut mirror sort).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -269,11 +268,6 @@ class PageMatcher:
         template box, since the template need not lie on this page. Without a threshold in
         `options`, the cut is the gap in the template's own scores (threshold.gap_threshold).
         """
-        with _opencv_on_one_thread():
-            return self._match_image(label, template, options, band, progress, cancel)
-
-    def _match_image(self, label: str, template: np.ndarray, options: MatchOptions, band: Band | None,
-                     progress: ProgressCallback | None, cancel: CancelCheck | None) -> MatchResult:
         if template.ndim == 3:
             template = cv2.cvtColor(template, cv2.COLOR_BGR2GRAY)
         if min(template.shape) < MIN_TEMPLATE_SIDE:
@@ -508,18 +502,6 @@ class PageMatcher:
         found_centre = (x0 + bx + w / 2, y0 + by + h / 2)
         quad = pose_quad(template_size[0], template_size[1], posed.pose, found_centre)
         return Match(label, float(score), posed.pose, quad)
-
-
-@contextmanager
-def _opencv_on_one_thread() -> Iterator[None]:
-    """OpenCV's own threads off while matching: the coarse pass correlates on a pool of its own,
-    and OpenCV's threads on top of it only contend for the same cores (measured: slower)."""
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(before)
 
 
 def _map_peaks(region: np.ndarray, templates: list[np.ndarray | None], floor: float, steps: _Steps,

@@ -112,13 +112,14 @@ def ncc_near(image: np.ndarray, centres: np.ndarray, templates: Sequence[np.ndar
         units = np.stack([_unit(templates[i]) for i in members]).reshape(len(members), -1)
         corners = centres - np.array([w // 2, h // 2]) + offsets[0]
         blocks = sliding_window_view(padded, (h + side - 1, w + side - 1))[corners[:, 1] + pad, corners[:, 0] + pad]
-        # Copied one offset at a time (a strided view of all offsets' windows copies several times
-        # slower), multiplied at once (one product for all: each costs a start of BLAS's threads).
+        # Copied one offset at a time: a strided view of all offsets' windows copies several times
+        # slower. One small product per centre: one large one starts BLAS's threads, which then
+        # spin on the cores the rest of matching needs.
         windows = np.empty((len(blocks), side, side, h, w), np.float32)
         for dy in range(side):
             for dx in range(side):
                 windows[:, dy, dx] = blocks[:, dy:dy + h, dx:dx + w]
-        found = (windows.reshape(-1, h * w) @ units.T).reshape(len(blocks), side, side, len(members))
+        found = (windows.reshape(len(blocks), side * side, h * w) @ units.T).reshape(len(blocks), side, side, len(members))
         ys = corners[:, 1, None] + steps
         xs = corners[:, 0, None] + steps
         found *= _inverse_spread(sums, squares, ys + pad, xs + pad, (h, w))[..., None]
