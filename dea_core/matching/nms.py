@@ -18,6 +18,10 @@ NMS_IOU = 0.3
 # better match is a half piece, or a straddle of two neighbours, not another ornament. Touching
 # neighbours in a row share a few pixels of their hand-drawn boxes, far less.
 OVERLAP_SHARE = 0.25
+# A match with this share of its box inside a match of another label at least this many times
+# as large is a part of that ornament (see compete): the dots of a colon in a lily.
+PART_SHARE = 0.5
+PART_AREA = 2.0
 # Scores this close count as a tie: the simpler pose is reported (symmetric ornaments).
 POSE_TIE = 0.02
 # How much better a less simple pose must score, as a share of the gap it would show if the
@@ -172,12 +176,40 @@ def _iou(a: Match, b: Match) -> float:
     return box_iou(a.box, b.box) if a.is_upright and b.is_upright else quad_iou(a.quad, b.quad)
 
 
+def _parts_of_larger(ranked: list[tuple[float, Match]]) -> set[int]:
+    """ids of the matches lying mostly inside larger matches of other labels that are at or above
+    their thresholds (margin >= 0): PART_SHARE of their box in ones PART_AREA times as large.
+
+    Margins alone cannot decide these: a user who lowers a colon's threshold to find faint ones
+    raises every colon's margin, and its matches on a lily's dots then outrank the lilies.
+    """
+    if not ranked:
+        return set()
+    matches = [m for _, m in ranked]
+    boxes = np.array([m.box for m in matches])
+    whole = [i for i, (margin, _) in enumerate(ranked) if margin >= 0]
+    if not whole:
+        return set()
+    a, b = boxes[:, None, :], boxes[None, whole, :]
+    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    labels = np.array([m.label for m in matches], dtype=object)
+    # Larger ornaments of other labels do not overlap one another, so their shares add up (a
+    # turned colon can straddle two lilies of a row).
+    larger = (area[whole][None, :] >= PART_AREA * area[:, None]) & (labels[:, None] != labels[whole][None, :])
+    covered = (iw * ih * larger).sum(axis=1)
+    return {id(matches[i]) for i in np.flatnonzero(covered >= PART_SHARE * area)}
+
+
 def compete(results: Mapping[str, MatchResult],
             rivals: Mapping[str, MatchResult] | None = None) -> dict[str, MatchResult]:
     """Labels compete for ink: a match covering a place claimed by another label is dropped.
 
-    Claims are made in order of how far each match stands above its own label's threshold (a
-    tiny template's 0.9 on a speck of a large ornament means less than the ornament's 0.8), and
+    A match lying inside a larger one of another label at or above its threshold is a part of
+    that ornament (the two dots of a colon in a lily) and loses to it, whatever its score. The
+    other claims are made in order of how far each match stands above its own label's threshold
+    (a tiny template's 0.9 on a speck of a large ornament means less than the ornament's 0.8), and
     only matches at or above their threshold claim. rivals: other labels' results, which claim
     places but are not returned (the window keeps them as they are). Returns `results` with the
     losing matches removed, each label's order kept.
@@ -187,8 +219,10 @@ def compete(results: Mapping[str, MatchResult],
                     key=lambda item: -item[0])
     claims: list[Match] = []
     claim_boxes = np.zeros((0, 4))
-    lost: set[int] = set()
+    lost = _parts_of_larger(ranked)
     for margin, match in ranked:
+        if id(match) in lost:
+            continue
         others = [claims[i] for i in _overlapping(np.array(match.box), claim_boxes)]
         if any(c.label != match.label and _same_place(match, c, NMS_IOU) for c in others):
             lost.add(id(match))

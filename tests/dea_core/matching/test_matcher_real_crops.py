@@ -2,6 +2,7 @@
 from the template's own scores, and mirror sorts found from the page or from a second box."""
 
 import itertools
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -49,6 +50,18 @@ def test_two_labels_drawn_on_the_same_ornament_share_its_occurrences_without_ove
     assert len(first) + len(second) == cinna_headpiece.lilies
     assert first[0].score == second[0].score == 1.0
     assert np.allclose(first[0].box, cinna_headpiece.lily) and np.allclose(second[0].box, cinna_headpiece.other_lily)
+
+
+def test_a_label_drawn_on_part_of_an_ornament_does_not_take_the_ornament_at_a_low_threshold(matcher, cinna_headpiece):
+    # The top of a lily scores about 1 on every lily, far more above a threshold of 0.5 than the
+    # lilies themselves: by their margins alone the tops would claim the lilies' ink.
+    x0, y0, x1, y1 = cinna_headpiece.lily
+    top = (x0, y0, x1, y0 + (y1 - y0) // 3)
+    results = matcher.match_all({"lily": [cinna_headpiece.lily], "top": [top]}, replace(OPTIONS, threshold=0.5))
+    lilies = whole(results["lily"].above(), matcher.shape)
+    assert len(lilies) == cinna_headpiece.lilies
+    for part in results["top"].above():
+        assert all(overlap_share(part.quad, lily.quad) < 0.5 for lily in lilies)
 
 
 def test_the_cut_is_the_gap_in_the_template_own_scores_not_the_size_rule(matcher, cinna_headpiece):
