@@ -22,6 +22,8 @@ OVERLAP_SHARE = 0.25
 # as large is a part of that ornament (see compete): the dots of a colon in a lily.
 PART_SHARE = 0.5
 PART_AREA = 2.0
+# Two matches of about one size whose boxes overlap this much (IoU) are on the same piece.
+SAME_PIECE_IOU = 0.7
 # Scores this close count as a tie: the simpler pose is reported (symmetric ornaments).
 POSE_TIE = 0.02
 # How much better a less simple pose must score, as a share of the gap it would show if the
@@ -176,30 +178,45 @@ def _iou(a: Match, b: Match) -> float:
     return box_iou(a.box, b.box) if a.is_upright and b.is_upright else quad_iou(a.quad, b.quad)
 
 
-def _parts_of_larger(ranked: list[tuple[float, Match]]) -> set[int]:
-    """ids of the matches lying mostly inside larger matches of other labels that are at or above
-    their thresholds (margin >= 0): PART_SHARE of their box in ones PART_AREA times as large.
+def _outranked(ranked: list[tuple[float, Match]]) -> set[int]:
+    """ids of the matches that lose their place before margins are compared, to a match of another
+    label at or above its threshold (margin >= 0):
+    - a part: PART_SHARE of its box lies inside such matches PART_AREA times as large or more
+      (the dots of a colon in a lily);
+    - a poorer fit of one piece: a match of about its size (under PART_AREA times either way)
+      on nearly the same box (IoU over SAME_PIECE_IOU) scores more. A match straddling two
+      neighbours of a row shares half of each box: margins decide those.
 
-    Margins alone cannot decide these: a user who lowers a colon's threshold to find faint ones
-    raises every colon's margin, and its matches on a lily's dots then outrank the lilies.
+    Margins cannot decide these. A user who lowers a colon's threshold raises every colon's
+    margin, and its matches on a lily's dots then outrank the lilies. Two pieces sharing half
+    their ink (a hybrid of two sorts) have cuts set by different gaps, so the hybrid's 0.80 on a
+    sort scoring 0.95 there can stand further above its cut.
     """
-    if not ranked:
-        return set()
-    matches = [m for _, m in ranked]
-    boxes = np.array([m.box for m in matches])
     whole = [i for i, (margin, _) in enumerate(ranked) if margin >= 0]
     if not whole:
         return set()
-    a, b = boxes[:, None, :], boxes[None, whole, :]
-    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    matches = [m for _, m in ranked]
+    boxes = np.array([m.box for m in matches])
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     labels = np.array([m.label for m in matches], dtype=object)
-    # Larger ornaments of other labels do not overlap one another, so their shares add up (a
-    # turned colon can straddle two lilies of a row).
-    larger = (area[whole][None, :] >= PART_AREA * area[:, None]) & (labels[:, None] != labels[whole][None, :])
-    covered = (iw * ih * larger).sum(axis=1)
-    return {id(matches[i]) for i in np.flatnonzero(covered >= PART_SHARE * area)}
+    scores = np.array([m.score for m in matches])
+    lost: set[int] = set()
+    for start in range(0, len(matches), SUPPRESS_BLOCK):
+        rows = slice(start, start + SUPPRESS_BLOCK)
+        a, b = boxes[rows, None, :], boxes[None, whole, :]
+        iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+        ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+        inter = iw * ih
+        own, other = area[rows, None], area[None, whole]
+        rival = labels[rows, None] != labels[None, whole]
+        # Larger ornaments of other labels do not overlap one another, so their shares add up (a
+        # turned colon can straddle two lilies of a row).
+        part = (inter * (rival & (other >= PART_AREA * own))).sum(axis=1) >= PART_SHARE * area[rows]
+        alike = rival & (other < PART_AREA * own) & (own < PART_AREA * other)
+        same_piece = inter > SAME_PIECE_IOU * (own + other - inter)
+        poorer = (alike & same_piece & (scores[None, whole] > scores[rows, None])).any(axis=1)
+        lost.update(id(matches[start + i]) for i in np.flatnonzero(part | poorer))
+    return lost
 
 
 def compete(results: Mapping[str, MatchResult],
@@ -207,10 +224,11 @@ def compete(results: Mapping[str, MatchResult],
     """Labels compete for ink: a match covering a place claimed by another label is dropped.
 
     A match lying inside a larger one of another label at or above its threshold is a part of
-    that ornament (the two dots of a colon in a lily) and loses to it, whatever its score. The
-    other claims are made in order of how far each match stands above its own label's threshold
-    (a tiny template's 0.9 on a speck of a large ornament means less than the ornament's 0.8), and
-    only matches at or above their threshold claim. rivals: other labels' results, which claim
+    that ornament (the two dots of a colon in a lily) and loses to it, whatever its score; of two
+    pieces of about one size at one place, the better fit wins (see _outranked). The other claims
+    are made in order of how far each match stands above its own label's threshold (a tiny
+    template's 0.9 on a speck of a large ornament means less than the ornament's 0.8), and only
+    matches at or above their threshold claim. rivals: other labels' results, which claim
     places but are not returned (the window keeps them as they are). Returns `results` with the
     losing matches removed, each label's order kept.
     """
@@ -219,7 +237,7 @@ def compete(results: Mapping[str, MatchResult],
                     key=lambda item: -item[0])
     claims: list[Match] = []
     claim_boxes = np.zeros((0, 4))
-    lost = _parts_of_larger(ranked)
+    lost = _outranked(ranked)
     for margin, match in ranked:
         if id(match) in lost:
             continue
