@@ -321,7 +321,7 @@ class PageMatcher:
         kept = self._refine_scales(kept, template, options, threshold)
         if options.threshold is None:
             threshold = gap_threshold([m.score for m in kept], floor, fallback)
-        return MatchResult(label, (), tuple(kept), floor, threshold)
+        return MatchResult(label, (), tuple(kept), floor, threshold, cut_from_scores=options.threshold is None)
 
     def match_all(self, templates: Mapping[str, list[Box]], options: MatchOptions = MatchOptions(), *,
                   progress: ProgressCallback | None = None,
@@ -717,7 +717,7 @@ def _combined(label: str, passes: list[MatchResult], owns: list[Match], options:
     floor = min(r.floor for r in passes)
     threshold = options.threshold if options.threshold is not None else gap_threshold(
         [m.score for m in matches], floor, options.threshold_for(first_shape))
-    return MatchResult(label, (), tuple(matches), floor, threshold)
+    return MatchResult(label, (), tuple(matches), floor, threshold, cut_from_scores=options.threshold is None)
 
 
 def merge_results(results: list[MatchResult]) -> MatchResult:
@@ -727,7 +727,7 @@ def merge_results(results: list[MatchResult]) -> MatchResult:
     boxes = tuple(box for r in results for box in r.template_boxes)
     matches = suppress([m for r in results for m in r.matches])
     return MatchResult(results[0].label, boxes, tuple(matches), min(r.floor for r in results),
-                       min(r.threshold for r in results))
+                       min(r.threshold for r in results), all(r.cut_from_scores for r in results))
 
 
 def auto_threshold(template_shape: tuple[int, ...], scale: float = 1.0) -> float:

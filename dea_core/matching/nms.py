@@ -10,6 +10,7 @@ import numpy as np
 
 from dea_core.matching.poses import Pose
 from dea_core.matching.result import Match, MatchResult
+from dea_core.matching.threshold import gap_threshold
 
 # Two matches overlapping more than this (intersection over union of their quadrilaterals)
 # are the same ornament; neighbours in a headpiece row touch but barely overlap.
@@ -230,7 +231,8 @@ def compete(results: Mapping[str, MatchResult],
     template's 0.9 on a speck of a large ornament means less than the ornament's 0.8), and only
     matches at or above their threshold claim. rivals: other labels' results, which claim
     places but are not returned (the window keeps them as they are). Returns `results` with the
-    losing matches removed, each label's order kept.
+    losing matches removed, each label's order kept, and cuts from the labels' own scores set
+    again on what is left where that is lower (_recut).
     """
     pool = [*results.values(), *(rivals or {}).values()]
     ranked = sorted(((m.score - r.threshold, m) for r in pool for m in r.matches),
@@ -248,5 +250,16 @@ def compete(results: Mapping[str, MatchResult],
         if margin >= 0:
             claims.append(match)
             claim_boxes = np.vstack([claim_boxes, match.box])
-    return {label: replace(r, matches=tuple(m for m in r.matches if id(m) not in lost))
+    return {label: _recut(replace(r, matches=tuple(m for m in r.matches if id(m) not in lost)))
             for label, r in results.items()}
+
+
+def _recut(result: MatchResult) -> MatchResult:
+    """A cut from the label's own scores set again on the matches other labels left it, where
+    that is lower: its matches on their pieces are no chance matches, and they can fill the gap
+    between its own occurrences and the page's letters and rules (the matches of a piece sharing
+    half its ink with another label's). A user's threshold stays."""
+    if not result.cut_from_scores:
+        return result
+    cut = gap_threshold([m.score for m in result.matches], result.floor, result.threshold)
+    return replace(result, threshold=min(result.threshold, cut))

@@ -56,6 +56,9 @@ class MatchResult:
     matches: tuple[Match, ...]
     floor: float
     threshold: float
+    # True when the threshold is the gap in the matches' own scores, not the user's: competing
+    # labels may then lower it (nms.compete).
+    cut_from_scores: bool = False
 
     def above(self, threshold: float | None = None) -> list[Match]:
         """Matches scoring at least `threshold`, by default the result's own (best first)."""
