@@ -10,7 +10,7 @@ import numpy as np
 
 from dea_core.matching.poses import Pose
 from dea_core.matching.result import Match, MatchResult
-from dea_core.matching.threshold import gap_threshold
+from dea_core.matching.threshold import SELF_SCORE, gap_threshold
 
 # Two matches overlapping more than this (intersection over union of their quadrilaterals)
 # are the same ornament; neighbours in a headpiece row touch but barely overlap.
@@ -216,7 +216,8 @@ def _outranked(ranked: list[tuple[float, Match]]) -> set[int]:
         alike = rival & (other < PART_AREA * own) & (own < PART_AREA * other)
         same_piece = inter > SAME_PIECE_IOU * (own + other - inter)
         poorer = (alike & same_piece & (scores[None, whole] > scores[rows, None])).any(axis=1)
-        lost.update(id(matches[start + i]) for i in np.flatnonzero(part | poorer))
+        # A template box is its label's by the user's hand: it never loses.
+        lost.update(id(matches[start + i]) for i in np.flatnonzero((part | poorer) & (scores[rows] < SELF_SCORE)))
     return lost
 
 
@@ -232,7 +233,7 @@ def compete(results: Mapping[str, MatchResult],
     matches at or above their threshold claim. rivals: other labels' results, which claim
     places but are not returned (the window keeps them as they are). Returns `results` with the
     losing matches removed, each label's order kept, and cuts from the labels' own scores set
-    again on what is left where that is lower (_recut).
+    again on what is left where that is lower (_recut). A template box (score 1) is never lost.
     """
     pool = [*results.values(), *(rivals or {}).values()]
     ranked = sorted(((m.score - r.threshold, m) for r in pool for m in r.matches),
@@ -244,7 +245,7 @@ def compete(results: Mapping[str, MatchResult],
         if id(match) in lost:
             continue
         others = [claims[i] for i in _overlapping(np.array(match.box), claim_boxes)]
-        if any(c.label != match.label and _same_place(match, c, NMS_IOU) for c in others):
+        if match.score < SELF_SCORE and any(c.label != match.label and _same_place(match, c, NMS_IOU) for c in others):
             lost.add(id(match))
             continue
         if margin >= 0:

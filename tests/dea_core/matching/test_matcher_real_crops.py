@@ -10,7 +10,7 @@ import pytest
 
 from dea_core.matching import matcher as matcher_module
 from dea_core.matching.matcher import MatchOptions, PageMatcher, auto_threshold
-from dea_core.matching.nms import overlap_share
+from dea_core.matching.nms import compete, overlap_share
 from dea_core.matching.poses import scale_steps
 from dea_core.matching.threshold import gap_threshold
 
@@ -61,7 +61,18 @@ def test_a_label_drawn_on_part_of_an_ornament_does_not_take_the_ornament_at_a_lo
     lilies = whole(results["lily"].above(), matcher.shape)
     assert len(lilies) == cinna_headpiece.lilies
     for part in results["top"].above():
-        assert all(overlap_share(part.quad, lily.quad) < 0.5 for lily in lilies)
+        assert part.score == 1.0 or all(overlap_share(part.quad, lily.quad) < 0.5 for lily in lilies)
+
+
+def test_a_part_label_matched_after_the_ornament_loses_to_its_matches_in_the_window(matcher, cinna_headpiece):
+    # The window matches one label with the others' results as rivals, left as they are.
+    x0, y0, x1, y1 = cinna_headpiece.lily
+    options = replace(OPTIONS, threshold=0.5)
+    lilies = matcher.match("lily", cinna_headpiece.lily, options)
+    tops = compete({"top": matcher.match("top", (x0, y0, x1, y0 + (y1 - y0) // 3), options)}, rivals={"lily": lilies})
+    inside = [m for m in tops["top"].above() if any(overlap_share(m.quad, lily.quad) >= 0.5 for lily in lilies.above())]
+    # Only the box the user drew stays where a lily is.
+    assert [m.score for m in inside] == [1.0]
 
 
 def test_the_cut_is_the_gap_in_the_template_own_scores_not_the_size_rule(matcher, cinna_headpiece):
@@ -133,3 +144,10 @@ def test_lilies_at_a_size_the_coarse_pass_skips_are_found_at_that_size(cinna_hea
     # Real casts pin their size only to a few hundredths (so do these lilies at their own size).
     scales = [m.pose.scale for m in found]
     assert abs(float(np.median(scales)) - 0.894) < 0.02 and max(abs(s - 0.894) for s in scales) < 0.07
+
+
+def test_boxes_the_user_drew_for_two_labels_on_one_ornament_both_stay(matcher, cinna_headpiece):
+    # The top of the template lily drawn as a second label, the part's label first.
+    x0, y0, x1, y1 = cinna_headpiece.lily
+    results = matcher.match_all({"top": [(x0, y0, x1, y0 + (y1 - y0) // 3)], "lily": [cinna_headpiece.lily]}, OPTIONS)
+    assert all(any(m.score == 1.0 for m in results[label].above()) for label in ("top", "lily"))
