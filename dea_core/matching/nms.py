@@ -144,14 +144,22 @@ def _overlapping(box: np.ndarray, others: np.ndarray) -> np.ndarray:
 def _box_overlaps(boxes: np.ndarray, others: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
     """For upright boxes (B, 4) against (N, 4), two (B, N) masks: where they overlap at all, and
     where by more than `iou` or sharing more than OVERLAP_SHARE of the smaller one (_same_place's rule)."""
+    inter, touching = _intersections(boxes, others)
+    area, areas = _areas(boxes)[:, None], _areas(others)[None, :]
+    return touching, (inter > iou * (area + areas - inter)) | (inter > OVERLAP_SHARE * np.minimum(area, areas))
+
+
+def _intersections(boxes: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B, N) areas of intersection of upright boxes (B, 4) with (N, 4), and where they overlap at all."""
     a, b = boxes[:, None, :], others[None, :, :]
     iw = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
     ih = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
     touching = (iw > 0) & (ih > 0)
-    inter = iw * ih * touching
-    area = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    areas = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    return touching, (inter > iou * (area + areas - inter)) | (inter > OVERLAP_SHARE * np.minimum(area, areas))
+    return iw * ih * touching, touching
+
+
+def _areas(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
 
 
 def _simplest_of_tie(group: list[Match], tie: float, likeness: PoseLikeness) -> Match:
@@ -198,16 +206,13 @@ def _outranked(ranked: list[tuple[float, Match]]) -> set[int]:
         return set()
     matches = [m for _, m in ranked]
     boxes = np.array([m.box for m in matches])
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    area = _areas(boxes)
     labels = np.array([m.label for m in matches], dtype=object)
     scores = np.array([m.score for m in matches])
     lost: set[int] = set()
     for start in range(0, len(matches), SUPPRESS_BLOCK):
         rows = slice(start, start + SUPPRESS_BLOCK)
-        a, b = boxes[rows, None, :], boxes[None, whole, :]
-        iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-        ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-        inter = iw * ih
+        inter, _ = _intersections(boxes[rows], boxes[whole])
         own, other = area[rows, None], area[None, whole]
         rival = labels[rows, None] != labels[None, whole]
         # Larger ornaments of other labels do not overlap one another, so their shares add up (a
