@@ -349,6 +349,7 @@ class PageMatcher:
         scales = sorted(set(options.scales))
         if len(scales) < 2:
             return matches
+        paper = _paper_level(template)
         cache: dict[Pose, np.ndarray] = {}
         refined: list[Match] = []
         for match in matches:
@@ -358,21 +359,21 @@ class PageMatcher:
             rank = scales.index(match.pose.scale)
             low = scales[max(0, rank - 1)]
             high = scales[min(len(scales) - 1, rank + 1)]
-            tried = self._sizes_tried(match, low, high, template, cache)
+            tried = self._sizes_tried(match, low, high, template, paper, cache)
             # Scores this close are a tie: the size nearest the template's own is the one reported.
             top = max(m.score for m in tried)
             refined.append(min((m for m in tried if m.score >= top - SCALE_TIE),
                                key=lambda m: (abs(math.log(m.pose.scale)), -m.score)))
         return sorted(refined, key=lambda m: -m.score)
 
-    def _sizes_tried(self, match: Match, low: float, high: float, template: np.ndarray,
+    def _sizes_tried(self, match: Match, low: float, high: float, template: np.ndarray, paper: float,
                      cache: dict[Pose, np.ndarray]) -> list[Match]:
         """The match rescored at the fine sizes from half way to `low` to half way to `high`, and
         at 1 when that lies between them; the match itself included.
 
         Every step is tried: on real casts the score is no smooth hill over the sizes, and a climb
-        stopped at 0.807 on lilies printed at 0.894. cache: the template rendered in each pose
-        tried, shared by a label's matches.
+        stopped at 0.807 on lilies printed at 0.894. paper: the template's paper grey; cache: the
+        template rendered in each pose tried, shared by a label's matches.
         """
         size = (template.shape[1], template.shape[0])
         # Rounded as poses are: the step at the match's own size is the match itself.
@@ -384,7 +385,7 @@ class PageMatcher:
         for scale in sorted(fine - {round(match.pose.scale, 4)}):
             pose = Pose(match.pose.rotation, match.pose.flip, scale)
             if pose not in cache:
-                cache[pose] = render_pose(template, pose, border_value=_paper_level(template))[0].astype(np.float32)
+                cache[pose] = render_pose(template, pose, border_value=paper)[0].astype(np.float32)
             if min(cache[pose].shape) < MIN_TEMPLATE_SIDE:
                 continue
             found = self._rescore(_PosedTemplate(pose, cache[pose]), match.centre, 2, size, match.label)
@@ -506,9 +507,9 @@ class PageMatcher:
         return Match(label, float(score), posed.pose, quad)
 
 
-def _map_peaks(region: np.ndarray, templates: list[np.ndarray | None], floor: float, steps: _Steps,
-               count: int = MAX_CANDIDATES) -> list[tuple[int, int, np.ndarray]]:
-    """The `count` best peaks (x, y, scores (P,)) of the best template's NCC map over `region`.
+def _map_peaks(region: np.ndarray, templates: list[np.ndarray | None], floor: float,
+               steps: _Steps) -> list[tuple[int, int, np.ndarray]]:
+    """The MAX_CANDIDATES best peaks (x, y, scores (P,)) of the best template's NCC map over `region`.
 
     Every template is correlated over the whole region, on all cores; a template of None or
     larger than the region scores -1.
@@ -539,8 +540,8 @@ def _map_peaks(region: np.ndarray, templates: list[np.ndarray | None], floor: fl
             view = best[oy:oy + scores.shape[0], ox:ox + scores.shape[1]]
             np.maximum(view, scores, out=view)
     peaks = local_peaks(best, _peak_radius(templates), floor)
-    if len(peaks) > count:
-        peaks = peaks[np.argsort(-best[peaks[:, 1], peaks[:, 0]])[:count]]
+    if len(peaks) > MAX_CANDIDATES:
+        peaks = peaks[np.argsort(-best[peaks[:, 1], peaks[:, 0]])[:MAX_CANDIDATES]]
     near = _pose_scores_near(maps, peaks)
     return [(int(x), int(y), near[i]) for i, (x, y) in enumerate(peaks)]
 

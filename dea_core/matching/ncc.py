@@ -156,7 +156,8 @@ def _unit(template: np.ndarray) -> np.ndarray:
     """The template centred, of norm 1; zeros for blank paper (which scores 0 everywhere)."""
     centred = np.float32(template - float(template.mean()))
     norm = float(np.sqrt((centred * centred).sum()))
-    if cv2.meanStdDev(template)[1][0, 0] < FLAT_STD or norm == 0.0:
+    # The norm is the standard deviation times the root of the pixel count.
+    if norm < FLAT_STD * np.sqrt(template.size):
         return np.zeros(template.shape, np.float32)
     return centred / norm
 
