@@ -21,17 +21,18 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from dea_core.errors import MatchCancelled, MatchOptionsError
-from dea_core.matching.ncc import WindowSpread, local_peaks, ncc_map, ncc_near, self_similarity
+from dea_core.matching.ncc import WindowSpread, best_ncc, is_flat, local_peaks, ncc_near, self_similarity
 from dea_core.matching.nms import compete, suppress
 from dea_core.matching.poses import Pose, compose, pose_bank, pose_quad, render_pose
 from dea_core.matching.result import Match, MatchResult
 from dea_core.matching.search_region import DEFAULT_NEIGHBOURHOOD, Band, search_band
-from dea_core.matching.threshold import MIN_GAP, SEARCH_FLOOR, SELF_SCORE, gap_threshold
+from dea_core.matching.threshold import MIN_GAP, SEARCH_FLOOR, SELF_SCORE, cut_bounds, gap_threshold
 
 Box = tuple[float, float, float, float]
 ProgressCallback = Callable[[int, int], None]
@@ -149,6 +150,11 @@ class _PosedTemplate:
     pose: Pose
     image: np.ndarray
     coarse: np.ndarray | None = field(default=None, repr=False)
+    # Blank paper (it scores 0 everywhere); known once, not at each of its rescorings.
+    flat: bool = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.flat = is_flat(self.image)
 
 
 class PageMatcher:
@@ -297,7 +303,9 @@ class PageMatcher:
         steps.begin(len(peaks))
         candidates: list[Match] = []
         kept: list[Match] = []
+        pending: list[Match] = []
         threshold = fallback
+        lowest_cut, highest_cut = cut_bounds(fallback) if options.threshold is None else (threshold, threshold)
         empty = 0
         # Best coarse peaks first, a wave at a time: once whole waves rescore under the cut their
         # scores show, the rest (worse at the coarse level) are chance matches, left unscored.
@@ -311,15 +319,20 @@ class PageMatcher:
             # Below the floor a candidate can neither be kept nor suppress a better one.
             found = [m for m in found if m.score >= floor and band.contains(m.centre[1])]
             candidates += found
-            # Enough to estimate the cut: the matches kept so far, with the new ones.
-            kept = suppress(kept + found, likeness=likeness)
-            if options.threshold is None:
+            pending += found
+            best = max((m.score for m in found), default=-1.0)
+            # The cut is estimated from the matches kept so far only when it can decide whether
+            # this wave found anything: suppressing them all again each wave cost a sixth of matching.
+            if options.threshold is None and lowest_cut <= best < highest_cut:
+                kept, pending = suppress(kept + pending, likeness=likeness), []
                 threshold = gap_threshold([m.score for m in kept], floor, fallback)
-            empty = empty + 1 if max((m.score for m in found), default=-1.0) < threshold else 0
+            empty = empty + 1 if best < threshold else 0
             if empty >= EMPTY_WAVES:
                 break
         steps.finish()
         kept = suppress(candidates, likeness=likeness)
+        if options.threshold is None:
+            threshold = gap_threshold([m.score for m in kept], floor, fallback)
         kept = self._refine_scales(kept, template, options, threshold)
         if options.threshold is None:
             threshold = gap_threshold([m.score for m in kept], floor, fallback)
@@ -350,7 +363,7 @@ class PageMatcher:
         if len(scales) < 2:
             return matches
         paper = _paper_level(template)
-        cache: dict[Pose, np.ndarray] = {}
+        cache: dict[Pose, _PosedTemplate] = {}
         refined: list[Match] = []
         for match in matches:
             if match.score < threshold or match.score >= SELF_SCORE or match.pose.scale not in scales:
@@ -367,7 +380,7 @@ class PageMatcher:
         return sorted(refined, key=lambda m: -m.score)
 
     def _sizes_tried(self, match: Match, low: float, high: float, template: np.ndarray, paper: float,
-                     cache: dict[Pose, np.ndarray]) -> list[Match]:
+                     cache: dict[Pose, _PosedTemplate]) -> list[Match]:
         """The match rescored at the fine sizes from half way to `low` to half way to `high`, and
         at 1 when that lies between them; the match itself included.
 
@@ -385,10 +398,10 @@ class PageMatcher:
         for scale in sorted(fine - {round(match.pose.scale, 4)}):
             pose = Pose(match.pose.rotation, match.pose.flip, scale)
             if pose not in cache:
-                cache[pose] = render_pose(template, pose, border_value=paper)[0].astype(np.float32)
-            if min(cache[pose].shape) < MIN_TEMPLATE_SIDE:
+                cache[pose] = _PosedTemplate(pose, render_pose(template, pose, border_value=paper)[0].astype(np.float32))
+            if min(cache[pose].image.shape) < MIN_TEMPLATE_SIDE:
                 continue
-            found = self._rescore(_PosedTemplate(pose, cache[pose]), match.centre, 2, size, match.label)
+            found = self._rescore(cache[pose], match.centre, 2, size, match.label)
             if found is not None:
                 tried.append(found)
         return tried
@@ -500,11 +513,9 @@ class PageMatcher:
         y1 = min(self.shape[0], top + h + 2 * reach + 1)
         if x1 - x0 < w or y1 - y0 < h:
             return None
-        scores = ncc_map(self.gray[y0:y1, x0:x1], posed.image)
-        _, score, _, (bx, by) = cv2.minMaxLoc(scores)
-        found_centre = (x0 + bx + w / 2, y0 + by + h / 2)
-        quad = pose_quad(template_size[0], template_size[1], posed.pose, found_centre)
-        return Match(label, float(score), posed.pose, quad)
+        score, (bx, by) = best_ncc(self.gray[y0:y1, x0:x1], posed.image, posed.flat)
+        quad = _corner_offsets(template_size, posed.pose) + np.array((x0 + bx + w / 2, y0 + by + h / 2))
+        return Match(label, score, posed.pose, quad)
 
 
 def _map_peaks(region: np.ndarray, templates: list[np.ndarray | None], floor: float,
@@ -762,6 +773,15 @@ def _coarse_factor(template_shape: tuple[int, int], smallest_scale: float) -> in
     # same size): it is halved while it keeps SMALL_COARSE_SIDE pixels.
     least = 2 if side >= 2 * SMALL_COARSE_SIDE else 1
     return int(max(least, min(MAX_COARSE_FACTOR, side // COARSE_SIDE)))
+
+
+@lru_cache(maxsize=4096)
+def _corner_offsets(template_size: tuple[int, int], pose: Pose) -> np.ndarray:
+    """The corners of a (w, h) template in `pose` about its centre: a match's quad less its centre
+    (as pose_quad gives it; computed once a pose, not at each rescoring)."""
+    corners = pose_quad(template_size[0], template_size[1], pose, (0.0, 0.0))
+    corners.flags.writeable = False
+    return corners
 
 
 def _paper_level(template: np.ndarray) -> float:

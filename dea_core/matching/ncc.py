@@ -12,13 +12,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 FLAT_STD = 2.0
 
 
+def is_flat(template: np.ndarray) -> bool:
+    """True for a template of blank paper: its NCC is noise, so it scores 0 everywhere."""
+    return bool(cv2.meanStdDev(template)[1][0, 0] < FLAT_STD)
+
+
 def ncc_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     """NCC (OpenCV TM_CCOEFF_NORMED) of `template` at every top-left position in `image`.
 
     image: (H, W) float32, template: (h, w) float32 with h <= H, w <= W.
     Returns (H - h + 1, W - w + 1) float32 in [-1, 1]; blank-paper windows (and NaNs) score 0.
     """
-    if cv2.meanStdDev(template)[1][0, 0] < FLAT_STD:
+    if is_flat(template):
         return np.zeros((image.shape[0] - template.shape[0] + 1, image.shape[1] - template.shape[1] + 1),
                         np.float32)
     scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
@@ -26,6 +31,17 @@ def ncc_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     cv2.patchNaNs(scores, 0.0)
     np.clip(scores, -1.0, 1.0, out=scores)
     return scores
+
+
+def best_ncc(image: np.ndarray, template: np.ndarray, flat: bool) -> tuple[float, tuple[int, int]]:
+    """The best score of ncc_map(image, template) and its top-left (x, y), for a small `image`
+    (a window around a candidate); flat: is_flat(template), known beforehand."""
+    if flat:
+        return 0.0, (0, 0)
+    scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
+    cv2.patchNaNs(scores, 0.0)
+    _, best, _, place = cv2.minMaxLoc(scores)
+    return min(1.0, max(-1.0, float(best))), place
 
 
 # Templates of at most this many pixels are correlated directly (cv2.filter2D); larger ones by

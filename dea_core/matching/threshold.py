@@ -45,3 +45,8 @@ def gap_threshold(scores: Iterable[float], floor: float, fallback: float) -> flo
     _, high, low = best
     cut = math.floor((high + low) / 2 * 100) / 100
     return round(float(np.clip(cut, max(CUT_RANGE[0], low + 0.01), min(CUT_RANGE[1], high))), 2)
+
+
+def cut_bounds(fallback: float) -> tuple[float, float]:
+    """The lowest and highest cut gap_threshold can choose with this fallback, whatever the scores."""
+    return min(CUT_RANGE[0], fallback), max(CUT_RANGE[1], fallback)
