@@ -16,6 +16,7 @@ separately cut mirror sort).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -78,6 +79,8 @@ REFINE_SPREAD = 0.12
 REFINE_POSES = 4
 # Two poses whose renderings correlate this well are one pose for this template (symmetry).
 SAME_LOOK = 0.97
+# ... and a turn and flip that correlate this much less at one size look alike at no other.
+ORIENTATION_LOOK_MARGIN = 0.1
 MIN_TEMPLATE_SIDE = 4
 # Coarse peaks rescored at most, best first: far more than the occurrences of one ornament on a
 # page, so only clutter (text that looks a little like a small fleuron) is left out.
@@ -795,20 +798,42 @@ def _distinct_poses(template: np.ndarray, poses: list[Pose], steps: _Steps) -> l
 
     A left-right symmetric fleuron looks the same mirrored: searching both would only report
     the mirrored pose by a noise margin, so the plain pose stands for both. Only renderings of
-    one size can look alike, so each is compared with the kept ones of its scale.
+    one size can look alike, so each is compared with the kept ones of its scale, and only with
+    those whose turn and flip look nearly alike at the size nearest the template's own (symmetry
+    does not come and go with size; comparing every pair at every size cost a tenth of matching).
     """
     paper = _paper_level(template)
-    kept: list[_PosedTemplate] = []
-    by_scale: dict[float, list[np.ndarray]] = {}
+    rendered = []
     for pose in poses:
         steps.check()
-        image, _ = render_pose(template, pose, border_value=paper)
+        rendered.append((pose, render_pose(template, pose, border_value=paper)[0]))
+    nearest = min({pose.scale for pose in poses}, key=lambda scale: abs(math.log(scale)))
+    alike = _alike_orientations({_orientation(pose): image for pose, image in rendered if pose.scale == nearest})
+    kept: list[_PosedTemplate] = []
+    by_scale: dict[float, list[tuple[tuple[float, str], np.ndarray]]] = {}
+    for pose, image in rendered:
+        orientation = _orientation(pose)
         same_scale = by_scale.setdefault(pose.scale, [])
-        if any(self_similarity(image, other) >= SAME_LOOK for other in same_scale):
+        if any((orientation, other) in alike and self_similarity(image, rendering) >= SAME_LOOK
+               for other, rendering in same_scale):
             continue
-        same_scale.append(image)
+        same_scale.append((orientation, image))
         kept.append(_PosedTemplate(pose, image.astype(np.float32)))
     return kept
+
+
+def _orientation(pose: Pose) -> tuple[float, str]:
+    return pose.rotation, pose.flip
+
+
+def _alike_orientations(images: dict[tuple[float, str], np.ndarray]) -> set[tuple[tuple[float, str], tuple[float, str]]]:
+    """The pairs of turns and flips (both orders) whose renderings at one size correlate within
+    ORIENTATION_LOOK_MARGIN of looking the same: the only pairs that can look the same at others."""
+    pairs = set()
+    for (a, image_a), (b, image_b) in itertools.combinations(images.items(), 2):
+        if self_similarity(image_a, image_b) >= SAME_LOOK - ORIENTATION_LOOK_MARGIN:
+            pairs |= {(a, b), (b, a)}
+    return pairs
 
 
 class _Likeness:
