@@ -30,7 +30,7 @@ POSE_TIE = 0.02
 # How much better a less simple pose must score, as a share of the gap it would show if the
 # occurrence really were in that pose (score times how unlike the template is in the two poses).
 TIE_SHARE = 0.25
-# Candidates whose overlaps with the better ones are computed together (memory: this times N).
+# Matches whose overlaps with the others are computed together (memory: this times N).
 SUPPRESS_BLOCK = 256
 
 # How alike the template looks in two poses (NCC), or None when that was not measured.
@@ -107,30 +107,24 @@ def suppress(candidates: list[Match], iou: float = NMS_IOU, tie: float = POSE_TI
     is_kept = [False] * len(ordered)
     slot_of: dict[int, int] = {}
     absorbed: list[list[Match]] = []
-    # The overlaps of a block of candidates with all better ones at once, listed per candidate:
-    # numpy calls per candidate would cost more than the rest of matching on a cluttered page.
-    for start in range(0, len(ordered), SUPPRESS_BLOCK):
-        stop = min(len(ordered), start + SUPPRESS_BLOCK)
-        touching, same = _box_overlaps(boxes[start:stop], boxes[:stop], iou)
-        rows, columns = np.nonzero(touching)
-        alike = same[rows, columns].tolist()
-        bounds = np.searchsorted(rows, np.arange(stop - start + 1)).tolist()
-        columns = columns.tolist()
-        for index in range(start, stop):
-            row = index - start
-            candidate = ordered[index]
-            for at in range(bounds[row], bounds[row + 1]):
-                other = columns[at]
-                if other >= index or not is_kept[other]:
-                    continue
-                # Upright boxes are their own quadrilaterals: box arithmetic decides; turned ones need the quads.
-                if alike[at] if upright[index] and upright[other] else _same_place(candidate, ordered[other], iou):
-                    absorbed[slot_of[other]].append(candidate)
-                    break
-            else:
-                is_kept[index] = True
-                slot_of[index] = len(absorbed)
-                absorbed.append([candidate])
+    # Every overlapping pair at once, listed per candidate with the better ones in order: numpy
+    # calls per candidate would cost more than the rest of matching on a cluttered page.
+    worse, better, alike = _overlapping_pairs(boxes, iou)
+    bounds = np.searchsorted(worse, np.arange(len(ordered) + 1)).tolist()
+    better, alike = better.tolist(), alike.tolist()
+    for index, candidate in enumerate(ordered):
+        for at in range(bounds[index], bounds[index + 1]):
+            other = better[at]
+            if not is_kept[other]:
+                continue
+            # Upright boxes are their own quadrilaterals: box arithmetic decides; turned ones need the quads.
+            if alike[at] if upright[index] and upright[other] else _same_place(candidate, ordered[other], iou):
+                absorbed[slot_of[other]].append(candidate)
+                break
+        else:
+            is_kept[index] = True
+            slot_of[index] = len(absorbed)
+            absorbed.append([candidate])
     chosen = [_simplest_of_tie(group, tie, likeness) for group in absorbed]
     return sorted(chosen, key=lambda m: -m.score)
 
@@ -141,12 +135,37 @@ def _overlapping(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.flatnonzero(hit)
 
 
-def _box_overlaps(boxes: np.ndarray, others: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
-    """For upright boxes (B, 4) against (N, 4), two (B, N) masks: where they overlap at all, and
-    where by more than `iou` or sharing more than OVERLAP_SHARE of the smaller one (_same_place's rule)."""
-    inter, touching = _intersections(boxes, others)
-    area, areas = _areas(boxes)[:, None], _areas(others)[None, :]
-    return touching, (inter > iou * (area + areas - inter)) | (inter > OVERLAP_SHARE * np.minimum(area, areas))
+def _overlapping_pairs(boxes: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of upright boxes (N, 4) that overlap at all, as the later index, the earlier one
+    (sorted by both, in that order) and whether they overlap by more than `iou` or share more than
+    OVERLAP_SHARE of the smaller box (_same_place's rule).
+
+    Pairs are found by a sweep along x, so a page of thousands of small boxes costs about as many
+    pairs as boxes, not their square.
+    """
+    order = np.argsort(boxes[:, 0], kind="stable")
+    lefts = boxes[order, 0]
+    # Along x, box k overlaps the boxes after it in `order` that start before it ends.
+    first = np.arange(1, len(order) + 1)
+    counts = np.maximum(0, np.searchsorted(lefts, boxes[order, 2], side="left") - first)
+    starts = np.repeat(first - np.cumsum(counts) + counts, counts)
+    a = order[np.repeat(np.arange(len(order)), counts)]
+    b = order[np.arange(int(counts.sum())) + starts]
+    inter, touching = _pair_intersections(boxes[a], boxes[b])
+    a, b, inter = a[touching], b[touching], inter[touching]
+    area_a, area_b = _areas(boxes[a]), _areas(boxes[b])
+    same = (inter > iou * (area_a + area_b - inter)) | (inter > OVERLAP_SHARE * np.minimum(area_a, area_b))
+    worse, better = np.maximum(a, b), np.minimum(a, b)
+    listed = np.lexsort((better, worse))
+    return worse[listed], better[listed], same[listed]
+
+
+def _pair_intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Areas of intersection of the upright boxes a[i] and b[i] (both (N, 4)), and where they overlap at all."""
+    iw = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+    ih = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    touching = (iw > 0) & (ih > 0)
+    return iw * ih * touching, touching
 
 
 def _intersections(boxes: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -70,6 +70,18 @@ def test_suppress_against_brute_force_on_random_candidates():
     assert [id(m) for m in kept] == [id(m) for m in expected]
 
 
+def test_suppress_against_brute_force_on_boxes_sharing_edges_and_of_many_sizes():
+    # A grid puts many boxes on one left edge and edge to edge (touching is no overlap), as rows
+    # of pieces do; the sizes make long boxes reach past many shorter ones along the page.
+    rng = np.random.default_rng(11)
+    candidates = [match_at(float(rng.integers(0, 12)) * 5, float(rng.integers(0, 12)) * 5, rng.uniform(0.3, 1.0),
+                           size=(int(rng.choice([5, 10, 40])), int(rng.choice([5, 10, 40]))))
+                  for _ in range(150)]
+    kept = suppress(candidates, tie=0.0)
+    expected = reference_nms(candidates, 0.3)
+    assert [id(m) for m in kept] == [id(m) for m in expected]
+
+
 def test_search_band_follows_the_reports_worked_example():
     # Template at (200, 200), 100 x 100, search space 2: top-left corners from row 0 to 400,
     # so centres from 50 to 450.
