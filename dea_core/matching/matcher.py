@@ -393,8 +393,8 @@ class PageMatcher:
         """
         size = (template.shape[1], template.shape[0])
         # Rounded as poses are: the step at the match's own size is the match itself.
-        fine = {round(float(v), 4) for v in np.geomspace(math.sqrt(low * match.pose.scale),
-                                                         math.sqrt(high * match.pose.scale), FINE_SCALES)}
+        first, last = math.sqrt(low * match.pose.scale), math.sqrt(high * match.pose.scale)
+        fine = {round(first * (last / first) ** (step / (FINE_SCALES - 1)), 4) for step in range(FINE_SCALES)}
         if low <= 1.0 <= high:
             fine.add(1.0)
         tried = [match]
