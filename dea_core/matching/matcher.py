@@ -107,6 +107,8 @@ EMPTY_WAVES = 2
 COARSE_SCALE_RATIO = 1.26
 # Scales tried when refining a match's size between the searched scales either side of it.
 FINE_SCALES = 7
+# A size within this share of a match's own is that size.
+SAME_SIZE = 0.005
 SCALE_TIE = 0.02
 # A peak whose best pose rescores this far below the floor is clutter: its other poses are skipped.
 GIVE_UP_MARGIN = 0.05
@@ -392,13 +394,14 @@ class PageMatcher:
         template rendered in each pose tried, shared by a label's matches.
         """
         size = (template.shape[1], template.shape[0])
-        # Rounded as poses are: the step at the match's own size is the match itself.
         first, last = math.sqrt(low * match.pose.scale), math.sqrt(high * match.pose.scale)
         fine = {round(first * (last / first) ** (step / (FINE_SCALES - 1)), 4) for step in range(FINE_SCALES)}
         if low <= 1.0 <= high:
             fine.add(1.0)
+        # A step at the match's own size is the match itself (the middle step lies 0.01% from it).
+        fine = {scale for scale in fine if abs(scale / match.pose.scale - 1.0) >= SAME_SIZE}
         tried = [match]
-        for scale in sorted(fine - {round(match.pose.scale, 4)}):
+        for scale in sorted(fine):
             pose = Pose(match.pose.rotation, match.pose.flip, scale)
             if pose not in cache:
                 cache[pose] = _PosedTemplate(pose, render_pose(template, pose, border_value=paper)[0].astype(np.float32))
