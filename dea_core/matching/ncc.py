@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+# Centres whose windows are multiplied by the templates in one product (see ncc_near).
+PRODUCT_ROWS = 16
 # Windows flatter than this (grey levels, std) are blank paper: their NCC is noise, not a match.
 FLAT_STD = 2.0
 
@@ -128,14 +130,18 @@ def ncc_near(image: np.ndarray, centres: np.ndarray, templates: Sequence[np.ndar
         units = np.stack([_unit(templates[i]) for i in members]).reshape(len(members), -1)
         corners = centres - np.array([w // 2, h // 2]) + offsets[0]
         blocks = sliding_window_view(padded, (h + side - 1, w + side - 1))[corners[:, 1] + pad, corners[:, 0] + pad]
-        # Copied one offset at a time: a strided view of all offsets' windows copies several times
-        # slower. One small product per centre: one large one starts BLAS's threads, which then
-        # spin on the cores the rest of matching needs.
-        windows = np.empty((len(blocks), side, side, h, w), np.float32)
-        for dy in range(side):
-            for dx in range(side):
-                windows[:, dy, dx] = blocks[:, dy:dy + h, dx:dx + w]
-        found = (windows.reshape(len(blocks), side * side, h * w) @ units.T).reshape(len(blocks), side, side, len(members))
+        # Copied once per column offset: the windows of every row offset then lie in one piece
+        # of each copy's rows, so each offset's product reads them in place. The products are
+        # taken PRODUCT_ROWS centres at a time: one large product starts BLAS's threads, which
+        # then spin on the cores the rest of matching needs.
+        found = np.empty((len(blocks), side, side, len(members)), np.float32)
+        whole = len(blocks) - len(blocks) % PRODUCT_ROWS
+        for dx in range(side):
+            columns = np.ascontiguousarray(blocks[:, :, dx:dx + w]).reshape(len(blocks), -1)
+            for dy in range(side):
+                windows = columns[:, dy * w:(dy + h) * w]
+                found[:whole, dy, dx] = (windows[:whole].reshape(-1, PRODUCT_ROWS, h * w) @ units.T).reshape(whole, -1)
+                found[whole:, dy, dx] = windows[whole:] @ units.T
         ys = corners[:, 1, None] + steps
         xs = corners[:, 0, None] + steps
         found *= _inverse_spread(sums, squares, ys + pad, xs + pad, (h, w))[..., None]
