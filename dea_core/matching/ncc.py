@@ -140,7 +140,8 @@ def ncc_near(image: np.ndarray, centres: np.ndarray, templates: Sequence[np.ndar
             columns = np.ascontiguousarray(blocks[:, :, dx:dx + w]).reshape(len(blocks), -1)
             for dy in range(side):
                 windows = columns[:, dy * w:(dy + h) * w]
-                found[:whole, dy, dx] = (windows[:whole].reshape(-1, PRODUCT_ROWS, h * w) @ units.T).reshape(whole, -1)
+                found[:whole, dy, dx] = (windows[:whole].reshape(whole // PRODUCT_ROWS, PRODUCT_ROWS, h * w)
+                                          @ units.T).reshape(whole, len(members))
                 found[whole:, dy, dx] = windows[whole:] @ units.T
         ys = corners[:, 1, None] + steps
         xs = corners[:, 0, None] + steps
