@@ -25,16 +25,21 @@ class Match:
     quad: np.ndarray = field(repr=False, compare=False)
 
     # Cached: NMS and the row tests ask for them thousands of times; the quad never changes.
+    # From the corners as Python floats: numpy's reductions cost more on four points.
     @cached_property
     def box(self) -> tuple[float, float, float, float]:
-        x0, y0 = self.quad.min(axis=0)
-        x1, y1 = self.quad.max(axis=0)
-        return float(x0), float(y0), float(x1), float(y1)
+        xs, ys = self._corners
+        return min(xs), min(ys), max(xs), max(ys)
 
     @cached_property
     def centre(self) -> tuple[float, float]:
-        cx, cy = self.quad.mean(axis=0)
-        return float(cx), float(cy)
+        xs, ys = self._corners
+        return sum(xs) / len(xs), sum(ys) / len(ys)
+
+    @cached_property
+    def _corners(self) -> tuple[list[float], list[float]]:
+        xs, ys = np.asarray(self.quad, dtype=float).T.tolist()
+        return xs, ys
 
     @property
     def is_upright(self) -> bool:
