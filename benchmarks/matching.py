@@ -98,7 +98,7 @@ class Tally:
             cells += [f"{p:.3f}", f"{r:.3f}", f"{2 * p * r / (p + r) if p + r else 0:.3f}"]
         pose = self.right_pose / self.tp[IOUS[0]] if self.tp[IOUS[0]] else 1.0
         mirror = f"{self.mirror_found / self.mirror_total:.3f} ({self.mirror_total})" if self.mirror_total else "-"
-        return [*cells, f"{pose:.3f}", mirror, f"{np.mean(self.wall):.2f}", f"{np.mean(self.cpu):.2f}"]
+        return [*cells, f"{pose:.3f}", mirror, f"{np.mean(self.wall):.3f}", f"{np.mean(self.cpu):.3f}"]
 
 
 def _pair(matches: list[Match], truths: list[Truth], iou: float,
@@ -285,6 +285,13 @@ def print_table(title: str, rows: dict[str, Tally]) -> None:
         print(f"| {name} | " + " | ".join(tally.row()) + " |")
 
 
+def print_speed_ups(rows: dict[str, Tally], ours: str, original: str) -> None:
+    """The original's seconds a label over ours, wall and CPU, from one run's rows."""
+    wall = np.mean(rows[original].wall) / np.mean(rows[ours].wall)
+    cpu = np.mean(rows[original].cpu) / np.mean(rows[ours].cpu)
+    print(f"\nSpeed-up of `{ours}` over `{original}`, per label: {wall:.1f}x wall, {cpu:.1f}x CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--truth", type=Path, default=ROOT / "benchmarks" / "data" / "matching")
@@ -296,13 +303,18 @@ def main() -> None:
           f"load before the run {os.getloadavg()[0]:.2f}, OpenCV {cv2.__version__}")
     print(f"# {len(pages)} real pages with truth ({', '.join(p.path.name.split('.')[0] for p in pages)}); "
           f"{args.pages} generated pages per preset; whole page, 4 turns, flips, 5 scales 0.8-1.25")
-    print_table("Real pages, hand-checked (matches inside the ornament areas)", run_real(pages))
+    real = run_real(pages)
+    print_table("Real pages, hand-checked (matches inside the ornament areas)", real)
+    print_speed_ups(real, "ours, one box per type", f"original, threshold {ORIGINAL_THRESHOLDS[0]}")
     print("\nPer type, one box per type:\n")
     print("| page | type | occurrences | threshold | P@0.5 | R@0.5 | F1@0.5 | right pose | mirror-sort recall |")
     print("|---" * 9 + "|")
     for row in per_type(pages):
         print("| " + " | ".join(row) + " |")
-    print_table("Generated pages", run_generated(args.pages, args.seed))
+    generated = run_generated(args.pages, args.seed)
+    print_table("Generated pages", generated)
+    for preset in ("standard", "rows"):
+        print_speed_ups(generated, f"{preset}: ours", f"{preset}: original, threshold {ORIGINAL_THRESHOLDS[0]}")
     helps, match_helps, per_label = command_seconds(pages)
     print(f"\nStart-up: `dea --help` {helps:.2f} s, `dea match --help` {match_helps:.2f} s (median of 3); "
           f"`dea match` on the real pages, the command above: {per_label:.2f} s wall per label, start-up included; "

@@ -573,19 +573,18 @@ def _peak_radius(templates: list[np.ndarray | None]) -> tuple[int, int]:
 def _pose_scores_near(maps: list[tuple[np.ndarray, int, int] | None], peaks: np.ndarray) -> np.ndarray:
     """(N, P): each pose's best coarse score within a pixel of each peak centre; -1 where none."""
     scores = np.full((len(peaks), len(maps)), -1.0, np.float32)
+    steps = np.array([-1, 0, 1])
     for index, entry in enumerate(maps):
         if entry is None:
             continue
         values, ox, oy = entry
         h, w = values.shape
-        for dy in (-1, 0, 1):
-            for dx in (-1, 0, 1):
-                ys = peaks[:, 1] - oy + dy
-                xs = peaks[:, 0] - ox + dx
-                inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-                found = np.full(len(peaks), -1.0, np.float32)
-                found[inside] = values[ys[inside], xs[inside]]
-                np.maximum(scores[:, index], found, out=scores[:, index])
+        # The 3 x 3 pixels around every peak in one gather, those off the map scoring -1.
+        ys = (peaks[:, 1] - oy)[:, None] + steps
+        xs = (peaks[:, 0] - ox)[:, None] + steps
+        found = values[np.clip(ys, 0, h - 1)[:, :, None], np.clip(xs, 0, w - 1)[:, None, :]]
+        found[((ys < 0) | (ys >= h))[:, :, None] | ((xs < 0) | (xs >= w))[:, None, :]] = -1.0
+        scores[:, index] = np.maximum(scores[:, index], found.max(axis=(1, 2)))
     return scores
 
 
