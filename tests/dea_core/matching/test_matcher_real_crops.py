@@ -10,9 +10,11 @@ import pytest
 
 from dea_core.matching import matcher as matcher_module
 from dea_core.matching.matcher import MatchOptions, PageMatcher, auto_threshold
+from dea_core.matching.ncc import self_similarity
 from dea_core.matching.nms import compete, overlap_share
-from dea_core.matching.poses import scale_steps
+from dea_core.matching.poses import render_pose, scale_steps
 from dea_core.matching.threshold import gap_threshold
+from tests.conftest import real_page_crop
 
 # The settings of `dea match ... --rotations 0,90,180,270 --flip --scales 0.8:1.25:5 --neighbourhood page`.
 OPTIONS = MatchOptions(rotations=(0, 90, 180, 270), flip=True, scales=scale_steps(0.8, 1.25, 5), neighbourhood=None)
@@ -151,3 +153,29 @@ def test_boxes_the_user_drew_for_two_labels_on_one_ornament_both_stay(matcher, c
     x0, y0, x1, y1 = cinna_headpiece.lily
     results = matcher.match_all({"top": [(x0, y0, x1, y0 + (y1 - y0) // 3)], "lily": [cinna_headpiece.lily]}, OPTIONS)
     assert all(any(m.score == 1.0 for m in results[label].above()) for label in ("top", "lily"))
+
+
+
+def every_pair_kept(template: np.ndarray) -> list:
+    """The poses kept when each rendering is compared with every kept one of its size."""
+    paper = matcher_module._paper_level(template)
+    kept, by_scale = [], {}
+    for pose in OPTIONS.poses():
+        image, _ = render_pose(template, pose, border_value=paper)
+        same = by_scale.setdefault(pose.scale, [])
+        if any(self_similarity(image, other) >= matcher_module.SAME_LOOK for other in same):
+            continue
+        same.append(image)
+        kept.append(pose)
+    return kept
+
+
+@pytest.mark.parametrize("box", [(327, 359, 335, 382), (679, 276, 731, 327), (338, 337, 401, 401)],
+                         ids=["colon", "lily", "scroll"])
+def test_poses_kept_are_those_every_pair_at_every_size_would_keep(box):
+    # The 1643 page's colon (symmetric, in ways that differ by size), a lily (nearly symmetric)
+    # and a scroll (not at all): comparing only poses alike at one size keeps the same ones.
+    template = np.float32(real_page_crop("1643_corneille_cinna_btv1b8610802d_f11.jpg", box))
+    kept = [p.pose for p in matcher_module._distinct_poses(template, OPTIONS.poses(), matcher_module._Steps(None, None))]
+    assert kept == every_pair_kept(template)
+    assert len(kept) < len(OPTIONS.poses()) or box != (327, 359, 335, 382)
