@@ -310,7 +310,7 @@ class PageMatcher:
         kept: list[Match] = []
         pending: list[Match] = []
         threshold = fallback
-        lowest_cut, highest_cut = cut_bounds(fallback) if options.threshold is None else (threshold, threshold)
+        lowest_cut, highest_cut = cut_bounds(fallback)
         empty = 0
         # Best coarse peaks first, a wave at a time: once whole waves rescore under the cut their
         # scores show, the rest (worse at the coarse level) are chance matches, left unscored.
@@ -327,7 +327,8 @@ class PageMatcher:
             pending += found
             best = max((m.score for m in found), default=-1.0)
             # The cut is estimated from the matches kept so far only when it can decide whether
-            # this wave found anything: suppressing them all again each wave cost a sixth of matching.
+            # this wave found anything (suppressing them all again at every wave costs most on a
+            # cluttered page); the waves since the last estimate are then suppressed together.
             if options.threshold is None and lowest_cut <= best < highest_cut:
                 kept, pending = suppress(kept + pending, likeness=likeness), []
                 threshold = gap_threshold([m.score for m in kept], floor, fallback)
@@ -398,7 +399,8 @@ class PageMatcher:
         fine = {round(first * (last / first) ** (step / (FINE_SCALES - 1)), 4) for step in range(FINE_SCALES)}
         if low <= 1.0 <= high:
             fine.add(1.0)
-        # A step at the match's own size is the match itself (the middle step lies 0.01% from it).
+        # A step within SAME_SIZE of the match's own size is the match itself (the end step at
+        # the ends of the range; between, the middle step, 0.01% from it).
         fine = {scale for scale in fine if abs(scale / match.pose.scale - 1.0) >= SAME_SIZE}
         tried = [match]
         for scale in sorted(fine):
@@ -806,8 +808,10 @@ def _distinct_poses(template: np.ndarray, poses: list[Pose], steps: _Steps) -> l
     does), so that is still decided at each size. Comparing every pair at every size cost 8% of
     matching on the real pages.
     """
+    if not poses:
+        return []
     paper = _paper_level(template)
-    rendered = []
+    rendered: list[tuple[Pose, np.ndarray]] = []
     for pose in poses:
         steps.check()
         rendered.append((pose, render_pose(template, pose, border_value=paper)[0]))
@@ -827,6 +831,7 @@ def _distinct_poses(template: np.ndarray, poses: list[Pose], steps: _Steps) -> l
 
 
 def _orientation(pose: Pose) -> tuple[float, str]:
+    """A pose's turn and flip, its size left out."""
     return pose.rotation, pose.flip
 
 

@@ -28,9 +28,7 @@ def ncc_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     if is_flat(template):
         return np.zeros((image.shape[0] - template.shape[0] + 1, image.shape[1] - template.shape[1] + 1),
                         np.float32)
-    scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
-    # In place and in one pass each (numpy's nan_to_num costs more than small correlations).
-    cv2.patchNaNs(scores, 0.0)
+    scores = _correlated(image, template)
     np.clip(scores, -1.0, 1.0, out=scores)
     return scores
 
@@ -40,10 +38,17 @@ def best_ncc(image: np.ndarray, template: np.ndarray, flat: bool) -> tuple[float
     (a window around a candidate); flat: is_flat(template), known beforehand."""
     if flat:
         return 0.0, (0, 0)
+    # The best before clipping: of two places over 1 by rounding, the better (ncc_map ties them).
+    _, best, _, place = cv2.minMaxLoc(_correlated(image, template))
+    return min(1.0, max(-1.0, float(best))), place
+
+
+def _correlated(image: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """OpenCV's TM_CCOEFF_NORMED map with NaNs (flat windows) at 0, in place (numpy's nan_to_num
+    costs more than small correlations)."""
     scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
     cv2.patchNaNs(scores, 0.0)
-    _, best, _, place = cv2.minMaxLoc(scores)
-    return min(1.0, max(-1.0, float(best))), place
+    return scores
 
 
 # Templates of at most this many pixels are correlated directly (cv2.filter2D); larger ones by
