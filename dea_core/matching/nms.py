@@ -151,7 +151,7 @@ def _overlapping_pairs(boxes: np.ndarray, iou: float) -> tuple[np.ndarray, np.nd
     starts = np.repeat(first - np.cumsum(counts) + counts, counts)
     a = order[np.repeat(np.arange(len(order)), counts)]
     b = order[np.arange(int(counts.sum())) + starts]
-    inter, touching = _pair_intersections(boxes[a], boxes[b])
+    inter, touching = _intersections(boxes[a], boxes[b])
     a, b, inter = a[touching], b[touching], inter[touching]
     area_a, area_b = _areas(boxes[a]), _areas(boxes[b])
     same = (inter > iou * (area_a + area_b - inter)) | (inter > OVERLAP_SHARE * np.minimum(area_a, area_b))
@@ -160,19 +160,12 @@ def _overlapping_pairs(boxes: np.ndarray, iou: float) -> tuple[np.ndarray, np.nd
     return worse[listed], better[listed], same[listed]
 
 
-def _pair_intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Areas of intersection of the upright boxes a[i] and b[i] (both (N, 4)), and where they overlap at all."""
-    iw = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
-    ih = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
-    touching = (iw > 0) & (ih > 0)
-    return iw * ih * touching, touching
-
-
 def _intersections(boxes: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(B, N) areas of intersection of upright boxes (B, 4) with (N, 4), and where they overlap at all."""
-    a, b = boxes[:, None, :], others[None, :, :]
-    iw = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
-    ih = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
+    """Areas of intersection of upright boxes (..., 4) with others (..., 4), broadcast against
+    each other ((B, 1, 4) with (1, N, 4) for every pair, (N, 4) with (N, 4) pair by pair), and
+    where they overlap at all."""
+    iw = np.minimum(boxes[..., 2], others[..., 2]) - np.maximum(boxes[..., 0], others[..., 0])
+    ih = np.minimum(boxes[..., 3], others[..., 3]) - np.maximum(boxes[..., 1], others[..., 1])
     touching = (iw > 0) & (ih > 0)
     return iw * ih * touching, touching
 
@@ -231,7 +224,7 @@ def _outranked(ranked: list[tuple[float, Match]]) -> set[int]:
     lost: set[int] = set()
     for start in range(0, len(matches), SUPPRESS_BLOCK):
         rows = slice(start, start + SUPPRESS_BLOCK)
-        inter, _ = _intersections(boxes[rows], boxes[whole])
+        inter, _ = _intersections(boxes[rows, None], boxes[None, whole])
         own, other = area[rows, None], area[None, whole]
         rival = labels[rows, None] != labels[None, whole]
         # Larger ornaments of other labels do not overlap one another, so their shares add up (a
