@@ -308,7 +308,8 @@ class PageMatcher:
         steps.begin(len(peaks))
         candidates: list[Match] = []
         kept: list[Match] = []
-        pending: list[Match] = []
+        # candidates[:estimated] are in `kept`, the matches the cut was last estimated from.
+        estimated = 0
         threshold = fallback
         lowest_cut, highest_cut = cut_bounds(fallback)
         empty = 0
@@ -324,13 +325,12 @@ class PageMatcher:
             # Below the floor a candidate can neither be kept nor suppress a better one.
             found = [m for m in found if m.score >= floor and band.contains(m.centre[1])]
             candidates += found
-            pending += found
             best = max((m.score for m in found), default=-1.0)
             # The cut is estimated from the matches kept so far only when it can decide whether
             # this wave found anything (suppressing them all again at every wave costs most on a
             # cluttered page); the waves since the last estimate are then suppressed together.
             if options.threshold is None and lowest_cut <= best < highest_cut:
-                kept, pending = suppress(kept + pending, likeness=likeness), []
+                kept, estimated = suppress(kept + candidates[estimated:], likeness=likeness), len(candidates)
                 threshold = gap_threshold([m.score for m in kept], floor, fallback)
             empty = empty + 1 if best < threshold else 0
             if empty >= EMPTY_WAVES:
