@@ -6,8 +6,9 @@ The redraw decoder draws a sort in its template pose. For a vignette of the page
    180 degrees), each at SCALES of the detected box's width and height and slid by up to a quarter
    of the box over the print (normalised cross-correlation of ink): a detector's box is often 10-20%
    off a real vignette's extent, and a redrawing stretched to it puts every outer stroke a few
-   pixels wrong. The pose the layout expects is kept unless another fits better by POSE_MARGIN (a
-   symmetric sort fits every pose alike and raises nothing); its size and place are then refined by
+   pixels wrong. The pose the layout expects is kept unless another fits better by POSE_MARGIN, or
+   by the margin the sort's genuine printings call for (a nearly symmetric sort, slid that far, fits
+   some other pose almost as well: `redraw_training.pose_margins`); its size and place are then refined by
    FINE_STEP, and the comparison is made around where it was laid (`Comparison.placed_box`).
 2. **Alignment.** A small smooth warp bends the placed redrawing onto the print: dense optical flow
    (Farneback) from the redrawing to the print, smoothed over a quarter of the vignette and limited
@@ -26,6 +27,7 @@ The redraw decoder draws a sort in its template pose. For a vignette of the page
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -101,10 +103,12 @@ def context_region(box: Box, shape: tuple[int, int], share: float = MARGIN_SHARE
 
 
 def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none",
-                     typical: np.ndarray | None = None, align: bool = True) -> Comparison:
+                     typical: np.ndarray | None = None, align: bool = True,
+                     margins: Mapping[str, float] | None = None) -> Comparison:
     """Compare the vignette at `box` of a grey page (H, W) uint8 with its redrawing (S, S) in [0, 1], paper 1,
-    in template pose; `typical` (S, S) is the sort's genuine error in template pose (none: 0)."""
-    pose, scores, found = lay_redrawing(grey, box, redrawn, expected_pose)
+    in template pose; `typical` (S, S) is the sort's genuine error in template pose (none: 0); `margins` as
+    `lay_redrawing`."""
+    pose, scores, found = lay_redrawing(grey, box, redrawn, expected_pose, margins)
     region = context_region(found, grey.shape)
     rx0, ry0, rx1, ry1 = region
     observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
@@ -123,11 +127,12 @@ def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_p
     return Comparison(pose, scores, error, region, corner, (width, height), top_mean(error[inside]), observed, placed)
 
 
-def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none"
-                  ) -> tuple[str, dict[str, float], Box]:
+def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none",
+                  margins: Mapping[str, float] | None = None) -> tuple[str, dict[str, float], Box]:
     """(pose, NCC of each pose, box in page pixels) where the redrawing (S, S) in template pose best fits the
     vignette detected at `box` of a grey page: each pose at SCALES of the box's width and height, slid by up
-    to SEARCH_SHARE of its side. The expected pose is kept unless another fits better by POSE_MARGIN."""
+    to SEARCH_SHARE of its side. The expected pose is kept unless another fits better by its margin: POSE_MARGIN,
+    or more where `margins` (pose: NCC) says so."""
     x0, y0, x1, y1 = box
     rx0, ry0, rx1, ry1 = context_region(box, grey.shape, SEARCH_SHARE + MARGIN_SHARE)
     observed = ink_darkness(grey[ry0:ry1, rx0:rx1])
@@ -135,8 +140,9 @@ def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose
     sizes = [(max(int(round((x1 - x0) * sx)), 3), max(int(round((y1 - y0) * sy)), 3)) for sx in SCALES for sy in SCALES]
     placements = _best_fits(observed, redrawn, POSES, centre, sizes, SEARCH_SHARE)
     scores = {pose: p[0] for pose, p in placements.items()}
-    best = max(scores, key=scores.get)
-    pose = best if scores[best] > scores[expected_pose] + POSE_MARGIN else expected_pose
+    margins = margins or {}
+    winners = [p for p in POSES if scores[p] > scores[expected_pose] + max(margins.get(p, 0.0), POSE_MARGIN)]
+    pose = max(winners, key=scores.get) if winners else expected_pose
     _, (x, y), (width, height) = placements[pose]
     return pose, scores, (float(rx0 + x), float(ry0 + y), float(rx0 + x + width), float(ry0 + y + height))
 

@@ -11,7 +11,10 @@ of each sort and the alarm threshold come from the training vignettes compared, 
 with their sort drawn from the others (leave one out): in-sample errors, of vignettes the template
 was fitted to, would be smaller than those of the new casts and new printings the model will see.
 The worst fit of a genuine printing to its sort (NCC of ink) sets the fit under which a vignette is
-taken for a foreign piece rather than a changed one (FIT_FLOOR_SHARE of it).
+taken for a foreign piece rather than a changed one (FIT_FLOOR_SHARE of it), and the most by which any
+genuine printing fitted another pose better than its own sets how much more a pose must win by, for
+that sort, to be a finding (a nearly symmetric sort, such as a chain link, fits its turned drawing
+almost as well once slid by a stroke).
 Sorts differ in how much their casts differ (a separately cut twin, a worn or unevenly cast sort):
 each sort's scores are brought to a common scale by its genuine vignettes' median score (shrunk
 towards the median of all, for a sort of few vignettes) before the threshold is set, and the
@@ -30,7 +33,14 @@ import numpy as np
 import torch
 
 from dea_core.anomaly.heatmaps import ink_darkness, to_gray
-from dea_core.dea.compare import compare_vignette, error_in_template_pose, pose_name, to_template_pose
+from dea_core.dea.compare import (
+    POSE_MARGIN,
+    Comparison,
+    compare_vignette,
+    error_in_template_pose,
+    pose_name,
+    to_template_pose,
+)
 from dea_core.dea.layout import Layout, learn_layouts
 from dea_core.dea.model import DEA, REDRAW_SIDE
 from dea_core.dea.vignettes import pooled_features
@@ -182,7 +192,24 @@ def calibrate_leave_one_out(model: DEA, dataset: PreparedDataset, rate: float) -
     return {"threshold": float(np.quantile(values, 1.0 - rate)), "false_alarm_rate": rate,
             "split": "train, leave one out", "vignettes": len(values), "median_score": float(np.median(values)),
             "sort_scales": {names[value - 1]: round(float(scale), 5) for value, scale in scales.items()},
-            "fit_floor": round(FIT_FLOOR_SHARE * min(c.fit for c in comparisons), 5)}
+            "fit_floor": round(FIT_FLOOR_SHARE * min(c.fit for c in comparisons), 5),
+            "pose_margins": pose_margins(comparisons, [item[2] for item in items], [names[v - 1] for v in classes])}
+
+
+def pose_margins(comparisons: list[Comparison], poses: list[str], labels: list[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """{sort: {expected pose: {other pose: margin}}}: how much better than the expected pose another must fit
+    a vignette of that sort to be a finding, where genuine printings (each compared in its expected pose,
+    `poses`) call for more than POSE_MARGIN: the most by which one of them fitted that other pose better,
+    plus POSE_MARGIN."""
+    margins: dict[str, dict[str, dict[str, float]]] = {}
+    for comparison, expected, label in zip(comparisons, poses, labels):
+        own = comparison.pose_scores[expected]
+        for pose, score in comparison.pose_scores.items():
+            margin = score - own + POSE_MARGIN
+            known = margins.get(label, {}).get(expected, {}).get(pose, POSE_MARGIN)
+            if pose != expected and margin > known:
+                margins.setdefault(label, {}).setdefault(expected, {})[pose] = round(margin, 5)
+    return margins
 
 
 def sort_scales(scores: np.ndarray, classes: np.ndarray, prior: int = SORT_PRIOR_CASTS) -> dict[int, float]:

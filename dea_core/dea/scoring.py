@@ -83,6 +83,7 @@ class AnomalyScorer:
         self.threshold = float(calibration["threshold"])
         self.sort_scales = {str(k): float(v) for k, v in calibration.get("sort_scales", {}).items()}
         self.fit_floor = float(calibration.get("fit_floor", 0.0))  # redraw_training.FIT_FLOOR_SHARE
+        self.pose_margins = _pose_margins(calibration.get("pose_margins", {}))
         self.detector = Detector(model.detector, self.crop_size, self.image_size, device)
         self.layouts = layouts or []
         self.classes = {name: i + 1 for i, name in enumerate(model.detector.config.classes)}
@@ -165,7 +166,8 @@ class AnomalyScorer:
         typical = self.model.decoder.typical_error.cpu().numpy()
         placed: list[tuple[float, float, float, float]] = []  # where each redrawing was laid: the ink it explains
         for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
-            comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1])
+            comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1],
+                                          margins=self.pose_margins.get(found.label, {}).get(pose))
             # A pose the genuine layout does not use there, or a piece its sort does not fit (a foreign one).
             if comparison.pose != pose or comparison.fit < self.fit_floor:
                 self._paint(heatmap, grey_page, found.box, None, comparison)
@@ -262,6 +264,15 @@ class AnomalyScorer:
         scale = INPUT_SIZE / size
         roi = [(box[0] - left) * scale, (box[1] - top) * scale, (box[2] - left) * scale, (box[3] - top) * scale]
         return cv2.resize(window, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA), roi
+
+
+def _pose_margins(raw: Any) -> dict[str, dict[str, dict[str, float]]]:
+    """A model file's learnt pose margins (redraw_training.pose_margins), checked: it may come from anywhere."""
+    try:
+        return {str(sort): {str(expected): {str(pose): float(margin) for pose, margin in others.items()}
+                            for expected, others in poses.items()} for sort, poses in raw.items()}
+    except (AttributeError, TypeError, ValueError) as error:
+        raise CheckpointError(f"this DEA model file's pose margins are not readable ({error})") from error
 
 
 def smoothed_map(heatmap: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:

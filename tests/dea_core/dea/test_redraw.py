@@ -8,18 +8,21 @@ import pytest
 import torch
 
 from autolabelme.anomaly_review import PageScores
+from dea_core.dea.compare import POSE_MARGIN, Comparison, lay_redrawing, posed
 from dea_core.dea.layout import Layout, Slot, best_layout
 from dea_core.dea.model import REDRAW_SIDE
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
-from dea_core.dea.redraw_training import genuine_layouts, sort_scales
+from dea_core.dea.redraw_training import genuine_layouts, pose_margins, sort_scales
 from dea_core.dea.results import write_scored
 from dea_core.dea.saved import CHECKPOINT_KIND
 from dea_core.dea.scoring import AnomalyScorer, smoothed_map
-from dea_core.detection.checkpoint import load_checkpoint
+from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint
 from dea_core.detection.dataset import load_dataset
+from dea_core.detection.errors import CheckpointError
 from dea_core.detection.inference import Detection
 from dea_core.io import load_label_file
 from dea_core.synth.composed import generate_sample
+from dea_core.synth.pieces import load_pieces
 
 SEED = 99
 
@@ -104,6 +107,7 @@ def test_the_model_file_round_trips_with_its_layouts(redraw_dea, dea_dataset):
     assert [layout.key() for layout in scorer.layouts] == [layout.key() for layout in
                                                              genuine_layouts(load_dataset(dea_dataset))]
     assert scorer.threshold == record["calibration"]["threshold"] > 0
+    assert scorer.pose_margins == record["calibration"]["pose_margins"]
     assert [Layout.from_dict(layout.to_dict()) for layout in scorer.layouts] == scorer.layouts
     assert redraw_dea.stat().st_size < 60e6
 
@@ -126,6 +130,40 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     saved_map = np.load(paths["map"])
     assert saved_map.dtype == np.float32 and saved_map.shape == sample.image.shape[:2]
     np.testing.assert_array_equal(saved_map, scored.heatmap)
+
+
+def _fitted(scores: dict[str, float]) -> Comparison:
+    blank = np.zeros((1, 1), np.float32)
+    return Comparison("none", scores, blank, (0, 0, 1, 1), (0, 0), (1, 1), 0.0, blank, blank)
+
+
+def test_a_pose_that_genuine_printings_nearly_fit_must_win_by_more_and_the_others_by_the_usual_margin():
+    link = {"none": 0.9, "mirrored": 0.85, "flipped": 0.8, "rot180": 0.92}  # a genuine link fits rot180 better
+    tulip = {"none": 0.9, "mirrored": 0.4, "flipped": 0.5, "rot180": 0.45}
+    comparisons = [_fitted(link), _fitted({**link, "rot180": 0.85}), _fitted(tulip), _fitted(tulip)]
+    margins = pose_margins(comparisons, ["none"] * 4, ["link", "link", "tulip", "tulip"])
+    assert margins == {"link": {"none": {"rot180": pytest.approx(0.02 + POSE_MARGIN)}}}
+
+
+def test_a_pose_winning_by_less_than_its_sorts_learnt_margin_leaves_the_expected_pose():
+    tulip = load_pieces()["holberg1741_tulip"]
+    redrawn = cv2.resize(tulip, (REDRAW_SIDE, REDRAW_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    page = np.full((120, 120), 255, np.uint8)
+    page[40:77, 40:78] = posed(tulip, "flipped")  # printed upside down in a plain slot
+    box = (40.0, 40.0, 78.0, 77.0)
+    pose, scores, _ = lay_redrawing(page, box, redrawn, "none")
+    gain = scores["flipped"] - scores["none"]
+    assert pose == "flipped" and gain > POSE_MARGIN
+    assert lay_redrawing(page, box, redrawn, "none", {"flipped": gain + 0.01})[0] == "none"
+    assert lay_redrawing(page, box, redrawn, "none", {"flipped": gain - 0.01})[0] == "flipped"
+
+
+def test_a_model_file_with_unreadable_pose_margins_is_refused_with_a_message(redraw_dea, tmp_path):
+    record = load_checkpoint(redraw_dea, CHECKPOINT_KIND)
+    record["calibration"]["pose_margins"] = {"tulip": ["none"]}
+    broken = save_checkpoint(tmp_path / "broken.pt", record, CHECKPOINT_KIND)
+    with pytest.raises(CheckpointError, match="pose margins"):
+        AnomalyScorer.from_checkpoint(broken, "cpu")
 
 
 def test_sort_scales_bring_a_variable_sort_to_the_common_scale_and_trust_few_casts_less():
