@@ -62,8 +62,6 @@ class Comparison:
     corner: tuple[int, int]  # top-left of the placed redrawing in the region
     size: tuple[int, int]  # its width and height
     score: float
-    observed_ink: np.ndarray
-    redrawn_ink: np.ndarray
 
     @property
     def fit(self) -> float:
@@ -124,7 +122,7 @@ def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_p
         error = np.clip(error - _paste(observed.shape, posed(_resized(typical, width, height), pose), corner), 0, 1)
     inside = _paste(observed.shape, np.ones((height, width), np.float32), corner) > 0
     error = error * inside  # ink of the neighbours, in the context around the box, is theirs to explain
-    return Comparison(pose, scores, error, region, corner, (width, height), top_mean(error[inside]), observed, placed)
+    return Comparison(pose, scores, error, region, corner, (width, height), top_mean(error[inside]))
 
 
 def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none",

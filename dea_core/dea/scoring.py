@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map, to_gray
-from dea_core.dea.compare import Comparison, compare_vignette, context_region, posed
+from dea_core.dea.compare import compare_vignette, context_region, posed
 from dea_core.dea.layout import Layout, Match, Slot, best_layout, expected_box, reading_order
 from dea_core.dea.model import DEA
 from dea_core.dea.record import Verdict
@@ -42,6 +42,7 @@ from dea_core.detection.model import INPUT_SIZE
 from dea_core.detection.nms import nms
 from dea_core.detection.transforms import image_to_tensor, paper_colour
 
+Box = tuple[float, float, float, float]
 UNKNOWN_LABEL: Final = "unknown vignette"
 _INK_LEVEL: Final = 0.5  # paper-normalised darkness above which a pixel is ink
 _UNKNOWN_MIN_AREA: Final = 0.25  # share of the median vignette's area
@@ -139,38 +140,40 @@ class AnomalyScorer:
         layout, matches = best_layout([d.label for d in detections], self.layouts, boxes)
         if layout is None:
             matches = [Match(i, None, True) for i in range(len(detections))]
-        to_compare: list[tuple[Detection, str]] = []
-        empty_slots: list[tuple[Slot, tuple[float, float, float, float]]] = []
+        # Each vignette to compare, the pose its slot expects, and its slot with where the slot should be.
+        to_compare: list[tuple[Detection, str, tuple[Slot, Box] | None]] = []
+        empty_slots: list[tuple[Slot, Box]] = []
         verdicts: list[Verdict] = []
         for match in matches:
             if cancel is not None and cancel():
                 raise DetectionCancelled("scoring cancelled")
             slot = layout.slots[match.slot] if layout is not None and match.slot is not None else None
+            where = (slot, expected_box(layout, match.slot, matches, boxes)) if slot is not None else None
             if match.detection is not None and (match.same or layout is None):
-                to_compare.append((detections[match.detection], slot.pose if slot is not None else "none"))
+                to_compare.append((detections[match.detection], slot.pose if slot is not None else "none", where))
             elif match.detection is not None:  # another sort than the slot's, or no slot for it
                 found = detections[match.detection]
-                self._paint(heatmap, grey_page, found.box, slot)
+                self._paint(heatmap, grey_page, [found.box], where)
                 verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
             else:
-                empty_slots.append((slot, expected_box(layout, match.slot, matches, boxes)))
+                empty_slots.append(where)
         for (slot, box), found in zip(empty_slots, self._look_again(image, empty_slots)):
             if found is not None:
-                to_compare.append((found, slot.pose))
+                to_compare.append((found, slot.pose, (slot, box)))
                 continue
-            self._paint(heatmap, grey_page, box, slot)
+            self._paint(heatmap, grey_page, [box], (slot, box))
             empty = _ink_share(grey_page, box) < _EMPTY_SLOT_INK
             verdicts.append(Verdict(f"missing {slot.label}" if empty else UNKNOWN_LABEL, box, 0.0, 1.0,
                                     True, unknown=not empty))
-        pictures = self._redrawings(image, [d for d, _ in to_compare])
+        pictures = self._redrawings(image, [d for d, _, _ in to_compare])
         typical = self.model.decoder.typical_error.cpu().numpy()
-        placed: list[tuple[float, float, float, float]] = []  # where each redrawing was laid: the ink it explains
-        for index, ((found, pose), picture) in enumerate(zip(to_compare, pictures)):
+        placed: list[Box] = []  # where each redrawing was laid: the ink it explains
+        for index, ((found, pose, where), picture) in enumerate(zip(to_compare, pictures)):
             comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1],
                                           margins=self.pose_margins.get(found.label, {}).get(pose))
             # A pose the genuine layout does not use there, or a piece its sort does not fit (a foreign one).
             if comparison.pose != pose or comparison.fit < self.fit_floor:
-                self._paint(heatmap, grey_page, found.box, None, comparison)
+                self._paint(heatmap, grey_page, [found.box, comparison.placed_box], where)
                 verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
             else:
                 # On its sort's genuine spread (redraw_training.sort_scales).
@@ -217,18 +220,18 @@ class AnomalyScorer:
                            if float(overlap[best]) >= RELOOK_IOU else None)
         return results
 
-    def _paint(self, heatmap: np.ndarray, grey_page: np.ndarray, box, slot, comparison: Comparison | None = None) -> None:
-        """A layout finding: the ink at `box` (with a comparison: where its redrawing was laid) and the ink the
-        genuine slot would have there, at full strength."""
-        if comparison is None:
-            region = context_region(box, grey_page.shape)
-            x0, y0, x1, y1 = region
-            shape = ink_darkness(grey_page[y0:y1, x0:x1])
-        else:
-            box, region = comparison.placed_box, comparison.region
-            shape = np.maximum(comparison.observed_ink, comparison.redrawn_ink)
-        if slot is not None and slot.label in self.classes:
-            shape = np.maximum(shape, _expected_ink(self._slot_template(slot.label), slot.pose, box, region))
+    def _paint(self, heatmap: np.ndarray, grey_page: np.ndarray, boxes: list[Box], where: tuple[Slot, Box] | None) -> None:
+        """A layout finding, at full strength: the ink printed inside `boxes` (the vignette's, as detected and as its
+        redrawing was laid), not its neighbours' ink around them, and the ink the genuine slot would have where it
+        should be (`where`: the slot and its expected box, in the slot's own size: a foreign piece smaller than the
+        sort it stands for leaves the rest of the sort's place empty, and that is part of the change)."""
+        slot, expected = where if where is not None and where[0].label in self.classes else (None, None)
+        spans = boxes + ([expected] if expected is not None else [])
+        region = context_region(_union(spans), grey_page.shape)
+        x0, y0, x1, y1 = region
+        shape = ink_darkness(grey_page[y0:y1, x0:x1]) * _inside(boxes, region)
+        if slot is not None:
+            shape = np.maximum(shape, _expected_ink(self._slot_template(slot.label), slot.pose, expected, region))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_PAINT_DILATION, _PAINT_DILATION))
         painted = cv2.dilate((shape > _INK_LEVEL).astype(np.uint8), kernel).astype(np.float32)
         _paste_region(heatmap, painted, region)
@@ -303,6 +306,21 @@ def _expected_ink(template: np.ndarray, pose: str, box, region: tuple[int, int, 
     if cx1 > cx0 and cy1 > cy0:
         canvas[cy0:cy1, cx0:cx1] = ink[cy0 - top:cy1 - top, cx0 - left:cx1 - left]
     return canvas
+
+
+def _union(boxes: list[Box]) -> Box:
+    """The smallest box holding all of `boxes`."""
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _inside(boxes: list[Box], region: tuple[int, int, int, int]) -> np.ndarray:
+    """(h, w) float32 over `region` (x0, y0, x1, y1): 1 inside any of `boxes`, 0 elsewhere."""
+    x0, y0, x1, y1 = region
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for box in boxes:
+        left, top = max(int(round(box[0])) - x0, 0), max(int(round(box[1])) - y0, 0)
+        mask[top:max(int(round(box[3])) - y0, top), left:max(int(round(box[2])) - x0, left)] = 1.0
+    return mask
 
 
 def _ink_share(grey_page: np.ndarray, box) -> float:

@@ -98,6 +98,24 @@ def test_a_foreign_piece_boxed_as_the_slots_sort_is_flagged_because_that_sort_do
     assert foreign.anomaly and foreign.anomaly_score == 1.0 > twin
 
 
+def test_a_foreign_piece_is_painted_over_the_place_its_slots_sort_should_fill_and_not_over_its_neighbours(scorer,
+                                                                                                       design):
+    genuine = generate_sample(np.random.default_rng(SEED), design)
+    replaced = generate_sample(np.random.default_rng(SEED), design, "replaced")
+    index = replaced.changed
+    boxes = [Detection(g.label, 1.0, r.box) for g, r in zip(genuine.vignettes, replaced.vignettes)]
+    heat = scorer.score_detections(replaced.image, boxes).heatmap
+    # The change is the foreign ink and the genuine sort's ink that is gone: both lit.
+    assert (heat[replaced.mask] > 0.5).mean() > 0.9
+    # Each neighbour's own ink, its box's middle half, is not the finding's.
+    for i, vignette in enumerate(replaced.vignettes):
+        x0, y0, x1, y1 = vignette.box
+        dx, dy = (x1 - x0) / 4, (y1 - y0) / 4
+        middle = heat[int(y0 + dy):int(y1 - dy), int(x0 + dx):int(x1 - dx)]
+        if i != index:
+            assert middle.max() < 0.5
+
+
 def test_the_model_file_round_trips_with_its_layouts(redraw_dea, dea_dataset):
     record = load_checkpoint(redraw_dea, CHECKPOINT_KIND)
     scorer = AnomalyScorer.from_checkpoint(redraw_dea, "cpu")
@@ -134,7 +152,7 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
 
 def _fitted(scores: dict[str, float]) -> Comparison:
     blank = np.zeros((1, 1), np.float32)
-    return Comparison("none", scores, blank, (0, 0, 1, 1), (0, 0), (1, 1), 0.0, blank, blank)
+    return Comparison("none", scores, blank, (0, 0, 1, 1), (0, 0), (1, 1), 0.0)
 
 
 def test_a_pose_that_genuine_printings_nearly_fit_must_win_by_more_and_the_others_by_the_usual_margin():
