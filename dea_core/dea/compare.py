@@ -18,8 +18,9 @@ The redraw decoder draws a sort in its template pose. For a vignette of the page
    2 cores, against about a millisecond.)
 3. **Error**, on paper-normalised ink (0 paper, 1 full ink; blind to paper tint and inking level):
    ink printed where the redrawing has none within TOLERANCE_PX (a filled counter, a foreign
-   stroke), and ink the redrawing has, TOLERANCE_PX inside its strokes, that the print lacks (a break,
-   a crack, a missing piece). A stroke printed a pixel heavier or lighter is neither. From that is
+   stroke), and ink the redrawing has that the print lacks, either TOLERANCE_PX inside its strokes (a
+   crack, a break through a broad stroke) or with no print within TOLERANCE_PX (a thin stroke or a tip
+   broken off, a missing piece). A stroke printed a pixel heavier or lighter is neither. From that is
    taken away the error the sort's genuine printings show at each place (learnt at training, laid
    on the print the same way): the edges of a sort whose casts vary are not a change. The map is
    smoothed and the score is the mean of its worst TOP_SHARE, as for the seed decoders.
@@ -225,11 +226,13 @@ def _bytes(ink: np.ndarray) -> np.ndarray:
 
 
 def tolerance_error(observed: np.ndarray, expected: np.ndarray, radius: int = TOLERANCE_PX) -> np.ndarray:
-    """(h, w) float32 in [0, 1]: ink of `observed` beyond `radius` px of `expected`'s ink, and ink of `expected`
-    deeper than `radius` px inside its strokes that `observed` lacks; both (h, w) ink in [0, 1]."""
+    """(h, w) float32 in [0, 1]: ink of `observed` beyond `radius` px of `expected`'s ink; and ink of `expected`
+    that `observed` lacks, either deeper than `radius` px inside its strokes (a crack or a break through a broad
+    stroke, which the print's ink either side would otherwise cover) or with no printed ink within `radius` px (a
+    thin stroke or a tip gone, which has no inside deeper than `radius`); both (h, w) ink in [0, 1]."""
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     extra = observed - cv2.dilate(expected, kernel)
-    missing = cv2.erode(expected, kernel) - observed
+    missing = np.maximum(cv2.erode(expected, kernel) - observed, expected - cv2.dilate(observed, kernel))
     error = np.clip(np.maximum(extra, missing), 0.0, 1.0)
     return cv2.GaussianBlur(error, (0, 0), SMOOTHING_PX).astype(np.float32)
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from autolabelme.anomaly_review import PageScores
-from dea_core.dea.compare import POSE_MARGIN, Comparison, lay_redrawing, posed
+from dea_core.anomaly.heatmaps import ink_darkness
+from dea_core.dea.compare import POSE_MARGIN, Comparison, lay_redrawing, posed, tolerance_error
 from dea_core.dea.layout import Layout, Slot, best_layout
 from dea_core.dea.model import REDRAW_SIDE
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
@@ -114,6 +115,18 @@ def test_a_foreign_piece_is_painted_over_the_place_its_slots_sort_should_fill_an
         middle = heat[int(y0 + dy):int(y1 - dy), int(x0 + dx):int(x1 - dx)]
         if i != index:
             assert middle.max() < 0.5
+
+
+def test_a_thin_stroke_gone_from_the_print_is_missing_ink_and_the_same_print_a_pixel_off_is_not():
+    # The real 1741 tulip: nearly half its ink lies in strokes two pixels wide or less, with no inside.
+    tulip = load_pieces()["holberg1741_tulip"]
+    redrawn = ink_darkness(cv2.copyMakeBorder(tulip, 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255))
+    tip = (slice(42, 48), slice(43, 49))  # the end of a hairline at the foot, no broader stroke near it
+    broken = redrawn.copy()
+    broken[tip] = 0.0
+    assert (redrawn[tip] > 0.5).sum() >= 5
+    assert tolerance_error(broken, redrawn)[tip].max() > 0.3
+    assert tolerance_error(np.roll(redrawn, 1, axis=1), redrawn).max() < 0.1
 
 
 def test_the_model_file_round_trips_with_its_layouts(redraw_dea, dea_dataset):
