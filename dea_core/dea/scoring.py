@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map, to_gray
-from dea_core.dea.compare import compare_vignette, context_region, posed
+from dea_core.dea.compare import Box, compare_vignette, context_region, posed
 from dea_core.dea.layout import Layout, Match, Slot, best_layout, expected_box, reading_order
 from dea_core.dea.model import DEA
 from dea_core.dea.record import Verdict
@@ -42,7 +42,6 @@ from dea_core.detection.model import INPUT_SIZE
 from dea_core.detection.nms import nms
 from dea_core.detection.transforms import image_to_tensor, paper_colour
 
-Box = tuple[float, float, float, float]
 UNKNOWN_LABEL: Final = "unknown vignette"
 _INK_LEVEL: Final = 0.5  # paper-normalised darkness above which a pixel is ink
 _UNKNOWN_MIN_AREA: Final = 0.25  # share of the median vignette's area
