@@ -9,7 +9,7 @@ The redraw decoder draws a sort in its template pose. For a vignette of the page
    pixels wrong. The pose the layout expects is kept unless another fits better by POSE_MARGIN, or
    by the margin the sort's genuine printings call for (a nearly symmetric sort, slid that far, fits
    some other pose almost as well: `redraw_training.pose_margins`); its size and place are then refined by
-   FINE_STEP, and the comparison is made around where it was laid (`Comparison.placed_box`).
+   FINE_STEP, and the comparison is made around where it was laid (`Laid.placed_box`).
 2. **Alignment.** A small smooth warp bends the placed redrawing onto the print: dense optical flow
    (Farneback) from the redrawing to the print, smoothed over a quarter of the vignette and limited
    to MAX_FLOW_PX, so a sub-pixel shift, a tilt or a slightly wider stroke is absorbed and a re-cut
@@ -22,14 +22,16 @@ The redraw decoder draws a sort in its template pose. For a vignette of the page
    crack, a break through a broad stroke) or with no print within TOLERANCE_PX (a thin stroke or a tip
    broken off, a missing piece). A stroke printed a pixel heavier or lighter is neither. From that is
    taken away the error the sort's genuine printings show at each place (learnt at training, laid
-   on the print the same way): the edges of a sort whose casts vary are not a change. The map is
+   on the print the same way): the edges of a sort whose casts vary are not a change. Ink that a
+   neighbour's redrawing, laid on the page, accounts for is the neighbour's (touching casts overlap
+   each other's boxes). The map is
    smoothed and the score is the mean of its worst TOP_SHARE, as for the seed decoders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 import cv2
@@ -53,6 +55,31 @@ Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
+class Laid:
+    """A vignette's redrawing laid on the print, over `region` (x0, y0, x1, y1) of the page: `observed` and
+    `placed` are (h, w) float32 ink in [0, 1] there, the print's and the redrawing's (bent onto it)."""
+
+    pose: str
+    pose_scores: dict[str, float]
+    region: tuple[int, int, int, int]
+    corner: tuple[int, int]  # top-left of the placed redrawing in the region
+    size: tuple[int, int]  # its width and height
+    observed: np.ndarray = field(repr=False)
+    placed: np.ndarray = field(repr=False)
+
+    @property
+    def fit(self) -> float:
+        """How well the redrawing fits the print where it was laid, in its pose: NCC of ink."""
+        return self.pose_scores[self.pose]
+
+    @property
+    def placed_box(self) -> Box:
+        """Where the redrawing was laid, in page pixels: the vignette's own box, truer than a detected one."""
+        x, y = self.region[0] + self.corner[0], self.region[1] + self.corner[1]
+        return (float(x), float(y), float(x + self.size[0]), float(y + self.size[1]))
+
+
+@dataclass(frozen=True)
 class Comparison:
     """One vignette against its redrawing. error: (h, w) float32 over `region` (x0, y0, x1, y1) of the page."""
 
@@ -68,12 +95,6 @@ class Comparison:
     def fit(self) -> float:
         """How well the redrawing fits the print where it was laid, in its pose: NCC of ink."""
         return self.pose_scores[self.pose]
-
-    @property
-    def placed_box(self) -> Box:
-        """Where the redrawing was laid, in page pixels: the vignette's own box, truer than a detected one."""
-        x, y = self.region[0] + self.corner[0], self.region[1] + self.corner[1]
-        return (float(x), float(y), float(x + self.size[0]), float(y + self.size[1]))
 
 
 def posed(picture: np.ndarray, pose: str) -> np.ndarray:
@@ -101,12 +122,10 @@ def context_region(box: Box, shape: tuple[int, int], share: float = MARGIN_SHARE
             min(int(np.ceil(x1 + mx)), width), min(int(np.ceil(y1 + my)), height))
 
 
-def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none",
-                     typical: np.ndarray | None = None, align: bool = True,
-                     margins: Mapping[str, float] | None = None) -> Comparison:
-    """Compare the vignette at `box` of a grey page (H, W) uint8 with its redrawing (S, S) in [0, 1], paper 1,
-    in template pose; `typical` (S, S) is the sort's genuine error in template pose (none: 0); `margins` as
-    `lay_redrawing`."""
+def lay_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none", align: bool = True,
+                 margins: Mapping[str, float] | None = None) -> Laid:
+    """The redrawing (S, S) in [0, 1], paper 1, in template pose, laid on the vignette at `box` of a grey page
+    (H, W) uint8 (steps 1 and 2 of the module docstring); `margins` as `lay_redrawing`."""
     pose, scores, found = lay_redrawing(grey, box, redrawn, expected_pose, margins)
     region = context_region(found, grey.shape)
     rx0, ry0, rx1, ry1 = region
@@ -118,12 +137,38 @@ def compare_vignette(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_p
     placed = _paste(observed.shape, posed(template_ink, pose), corner)
     if align:
         placed = smooth_warp(observed, placed, min(width, height))
-    error = tolerance_error(observed, placed)
+    return Laid(pose, scores, region, corner, (width, height), observed, placed)
+
+
+def judge(laid: Laid, typical: np.ndarray | None = None, others: np.ndarray | None = None) -> Comparison:
+    """Where the print and its laid redrawing disagree (step 3 of the module docstring), inside the placed
+    redrawing: `typical` (S, S) is the sort's genuine error in template pose (none: 0); `others` (h, w) over
+    the laid region is the ink of the neighbours' redrawings laid on the page, which explains their ink where
+    their boxes and this one's overlap (none: no neighbours)."""
+    (width, height), corner = laid.size, laid.corner
+    error = tolerance_error(laid.observed, laid.placed, explained=others)
     if typical is not None:
-        error = np.clip(error - _paste(observed.shape, posed(_resized(typical, width, height), pose), corner), 0, 1)
-    inside = _paste(observed.shape, np.ones((height, width), np.float32), corner) > 0
+        error = np.clip(error - _paste(error.shape, posed(_resized(typical, width, height), laid.pose), corner), 0, 1)
+    inside = _paste(error.shape, np.ones((height, width), np.float32), corner) > 0
     error = error * inside  # ink of the neighbours, in the context around the box, is theirs to explain
-    return Comparison(pose, scores, error, region, corner, (width, height), top_mean(error[inside]))
+    return Comparison(laid.pose, laid.pose_scores, error, laid.region, corner, laid.size, top_mean(error[inside]))
+
+
+def neighbours_ink(laid: Laid, page: Sequence[Laid]) -> np.ndarray | None:
+    """The ink of the redrawings of `page` (the vignettes laid on one page) other than `laid`, over its region;
+    None when none reaches it."""
+    x0, y0, x1, y1 = laid.region
+    canvas = np.zeros((y1 - y0, x1 - x0), np.float32)
+    reached = False
+    for other in page:
+        ox0, oy0, ox1, oy1 = other.region
+        cx0, cy0, cx1, cy1 = max(x0, ox0), max(y0, oy0), min(x1, ox1), min(y1, oy1)
+        if other is laid or cx1 <= cx0 or cy1 <= cy0:
+            continue
+        reached = True
+        view = canvas[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+        np.maximum(view, other.placed[cy0 - oy0:cy1 - oy0, cx0 - ox0:cx1 - ox0], out=view)
+    return canvas if reached else None
 
 
 def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose: str = "none",
@@ -225,13 +270,16 @@ def _bytes(ink: np.ndarray) -> np.ndarray:
     return np.round(np.clip(ink, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-def tolerance_error(observed: np.ndarray, expected: np.ndarray, radius: int = TOLERANCE_PX) -> np.ndarray:
-    """(h, w) float32 in [0, 1]: ink of `observed` beyond `radius` px of `expected`'s ink; and ink of `expected`
-    that `observed` lacks, either deeper than `radius` px inside its strokes (a crack or a break through a broad
-    stroke, which the print's ink either side would otherwise cover) or with no printed ink within `radius` px (a
-    thin stroke or a tip gone, which has no inside deeper than `radius`); both (h, w) ink in [0, 1]."""
+def tolerance_error(observed: np.ndarray, expected: np.ndarray, radius: int = TOLERANCE_PX,
+                    explained: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) float32 in [0, 1]: ink of `observed` beyond `radius` px of `expected`'s ink (and of `explained`'s, ink
+    that something else accounts for); and ink of `expected` that `observed` lacks, either deeper than `radius` px
+    inside its strokes (a crack or a break through a broad stroke, which the print's ink either side would
+    otherwise cover) or with no printed ink within `radius` px (a thin stroke or a tip gone, which has no inside
+    deeper than `radius`); all (h, w) ink in [0, 1]."""
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    extra = observed - cv2.dilate(expected, kernel)
+    accounted = expected if explained is None else np.maximum(expected, explained)
+    extra = observed - cv2.dilate(accounted, kernel)
     missing = np.maximum(cv2.erode(expected, kernel) - observed, expected - cv2.dilate(observed, kernel))
     error = np.clip(np.maximum(extra, missing), 0.0, 1.0)
     return cv2.GaussianBlur(error, (0, 0), SMOOTHING_PX).astype(np.float32)

@@ -36,8 +36,10 @@ from dea_core.anomaly.heatmaps import ink_darkness, to_gray
 from dea_core.dea.compare import (
     POSE_MARGIN,
     Comparison,
-    compare_vignette,
     error_in_template_pose,
+    judge,
+    lay_vignette,
+    neighbours_ink,
     pose_name,
     to_template_pose,
 )
@@ -177,14 +179,16 @@ def calibrate_leave_one_out(model: DEA, dataset: PreparedDataset, rate: float) -
     templates = torch.sigmoid(model.decoder.template).detach().cpu().numpy()
     redrawn = [np.median(registered[(classes == value) & (np.arange(len(items)) != i)], axis=0)
                if (classes == value).sum() > 1 else templates[value - 1] for i, value in enumerate(classes)]
+    laid = [lay_vignette(greys[k], box, picture, pose) for (k, box, pose, _), picture in zip(items, redrawn)]
+    on_page = {k: [one for one, item in zip(laid, items) if item[0] == k] for k in range(len(pages))}
+    others = [neighbours_ink(one, on_page[item[0]]) for one, item in zip(laid, items)]
     total, count = np.zeros((len(class_index), side, side), np.float32), np.zeros(len(class_index))
-    for (k, box, pose, value), picture in zip(items, redrawn):
-        total[value - 1] += error_in_template_pose(compare_vignette(greys[k], box, picture, pose), side)
+    for one, ink, (_, _, _, value) in zip(laid, others, items):
+        total[value - 1] += error_in_template_pose(judge(one, None, ink), side)
         count[value - 1] += 1
     typical = total / np.maximum(count, 1)[:, None, None]
     model.decoder.typical_error.copy_(torch.from_numpy(typical))
-    comparisons = [compare_vignette(greys[k], box, picture, pose, typical[value - 1])
-                   for (k, box, pose, value), picture in zip(items, redrawn)]
+    comparisons = [judge(one, typical[value - 1], ink) for one, ink, (_, _, _, value) in zip(laid, others, items)]
     raw = np.array([c.score for c in comparisons])
     names = model.detector.config.classes
     scales = sort_scales(raw, classes)

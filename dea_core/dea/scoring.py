@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map, to_gray
-from dea_core.dea.compare import Box, compare_vignette, context_region, posed
+from dea_core.dea.compare import Box, context_region, judge, lay_vignette, neighbours_ink, posed
 from dea_core.dea.layout import Layout, Match, Slot, best_layout, expected_box, reading_order
 from dea_core.dea.model import DEA
 from dea_core.dea.record import Verdict
@@ -166,23 +166,29 @@ class AnomalyScorer:
                                     True, unknown=not empty))
         pictures = self._redrawings(image, [d for d, _, _ in to_compare])
         typical = self.model.decoder.typical_error.cpu().numpy()
-        placed: list[Box] = []  # where each redrawing was laid: the ink it explains
-        for index, ((found, pose, where), picture) in enumerate(zip(to_compare, pictures)):
-            comparison = compare_vignette(grey_page, found.box, picture, pose, typical[self.classes[found.label] - 1],
-                                          margins=self.pose_margins.get(found.label, {}).get(pose))
-            # A pose the genuine layout does not use there, or a piece its sort does not fit (a foreign one).
-            if comparison.pose != pose or comparison.fit < self.fit_floor:
-                self._paint(heatmap, grey_page, [found.box, comparison.placed_box], where)
+        laid = []
+        for index, ((found, pose, _), picture) in enumerate(zip(to_compare, pictures)):
+            if cancel is not None and cancel():
+                raise DetectionCancelled("scoring cancelled")
+            laid.append(lay_vignette(grey_page, found.box, picture, pose,
+                                     margins=self.pose_margins.get(found.label, {}).get(pose)))
+            if progress is not None:
+                progress(index + 1, len(to_compare))
+        # A pose the genuine layout does not use there, or a piece its sort does not fit (a foreign one).
+        findings = [one.pose != pose or one.fit < self.fit_floor for one, (_, pose, _) in zip(laid, to_compare)]
+        genuine_ink = [one for one, finding in zip(laid, findings) if not finding]
+        for (found, _, where), one, finding in zip(to_compare, laid, findings):
+            if finding:
+                self._paint(heatmap, grey_page, [found.box, one.placed_box], where)
                 verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
             else:
+                comparison = judge(one, typical[self.classes[found.label] - 1], neighbours_ink(one, genuine_ink))
                 # On its sort's genuine spread (redraw_training.sort_scales).
                 score = min(comparison.score * self.sort_scales.get(found.label, 1.0), 1.0)
                 _paste_region(heatmap, comparison.error, comparison.region)
                 verdicts.append(Verdict(found.label, found.box, found.score, round(score, 5),
                                         score > self.threshold))
-            placed.append(comparison.placed_box)
-            if progress is not None:
-                progress(index + 1, len(to_compare))
+        placed = [one.placed_box for one in laid]  # where each redrawing was laid: the ink it explains
         unknown = unknown_vignettes(image, [v.box for v in verdicts] + placed, self.crop_size, heatmap)
         heatmap = smoothed_map(heatmap, placed or [v.box for v in verdicts])
         return ScoredImage(verdicts + unknown, heatmap, heatmap.copy(), self.threshold)

@@ -9,7 +9,16 @@ import torch
 
 from autolabelme.anomaly_review import PageScores
 from dea_core.anomaly.heatmaps import ink_darkness
-from dea_core.dea.compare import POSE_MARGIN, Comparison, lay_redrawing, posed, tolerance_error
+from dea_core.dea.compare import (
+    POSE_MARGIN,
+    Comparison,
+    judge,
+    lay_redrawing,
+    lay_vignette,
+    neighbours_ink,
+    posed,
+    tolerance_error,
+)
 from dea_core.dea.layout import Layout, Slot, best_layout
 from dea_core.dea.model import REDRAW_SIDE
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
@@ -127,6 +136,25 @@ def test_a_thin_stroke_gone_from_the_print_is_missing_ink_and_the_same_print_a_p
     assert (redrawn[tip] > 0.5).sum() >= 5
     assert tolerance_error(broken, redrawn)[tip].max() > 0.3
     assert tolerance_error(np.roll(redrawn, 1, axis=1), redrawn).max() < 0.1
+
+
+def test_a_touching_neighbours_ink_in_a_vignettes_box_is_explained_by_the_neighbours_laid_redrawing():
+    # Two real 1741 tulips cast side by side, the right one's left edge printed 4 px into the left one's box.
+    tulip = load_pieces()["holberg1741_tulip"]
+    height, width = tulip.shape
+    page = np.full((height + 40, 2 * width + 40), 255, np.uint8)
+    right = 20 + width - 4
+    page[20:20 + height, 20:20 + width] = tulip
+    page[20:20 + height, right:right + width] = np.minimum(page[20:20 + height, right:right + width], tulip)
+    redrawn = cv2.resize(1.0 - ink_darkness(tulip), (REDRAW_SIDE, REDRAW_SIDE), interpolation=cv2.INTER_AREA)
+    left_laid = lay_vignette(page, (20, 20, 20 + width, 20 + height), redrawn)
+    right_laid = lay_vignette(page, (right, 20, right + width, 20 + height), redrawn)
+    overlap = slice(right - left_laid.region[0], 20 + width - left_laid.region[0])
+    alone = judge(left_laid)
+    explained = judge(left_laid, None, neighbours_ink(left_laid, [left_laid, right_laid]))
+    assert alone.error[:, overlap].max() > 0.5
+    assert explained.error[:, overlap].max() < 0.3
+    assert explained.score < alone.score / 2
 
 
 def test_the_model_file_round_trips_with_its_layouts(redraw_dea, dea_dataset):
