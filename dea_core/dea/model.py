@@ -6,9 +6,11 @@ conv8_2 10x10, conv9_2 5x5, conv10_2 3x3; conv11_2, 1x1, is left out) is RoIAlig
 (n, 1024, 5, 5) whatever map they come from. A decoder turns that into the vignette:
 
 - "redraw" (the default): the genuine sort the detector recognised, in its template pose, 128 x 128
-  grey: a learnt picture of each class plus CODE_SIZE learnt pictures of its normal variation
-  (ink spread, wear), weighted by a code of CODE_SIZE numbers read from the encoded features. The
-  code is too narrow to copy a local change, so a re-cut or broken stroke is not redrawn;
+  grey: a learnt picture of each class plus `code_size` learnt pictures of its normal variation
+  (ink spread, wear), weighted by a code of as many numbers read from the encoded features. The
+  code is too narrow to copy a local change, so a re-cut or broken stroke is not redrawn; one number
+  (CODE_SIZE) is the default, as laying the redrawing on the print absorbs the rest of a cast's
+  variation (four told changes from genuine casts less well on the real change set);
 - "fc" (the DEA page): 5x5 average pooling to 1024, then 1024 -> 2048 -> 4096 -> 16384 with ReLU
   and a final sigmoid, a 128 x 128 x 1 vignette;
 - "deconv" (the internship report): 5x5x1024 -> 14x14x256 -> 32x32x32 -> 64x64x3, transposed
@@ -41,7 +43,8 @@ FC_WIDTHS: Final = (2048, 4096)
 FC_SIDE: Final = 128
 DECONV_SIDE: Final = 64
 REDRAW_SIDE: Final = 128
-CODE_SIZE: Final = 4
+CODE_SIZE: Final = 1
+EARLIER_CODE_SIZE: Final = 4  # of checkpoints written before the code's size was recorded
 
 
 @dataclass(frozen=True)
@@ -54,14 +57,15 @@ class DEAConfig:
     sampling_ratio: int = 2
     aligned: bool = True
     pooling: str = "avg"
+    code_size: int = CODE_SIZE  # the redraw decoder's
 
     def __post_init__(self) -> None:
         if self.decoder not in DECODERS:
             raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
         if self.pooling not in MODES:
             raise ValueError(f"unknown RoIAlign pooling {self.pooling!r}; choose one of {', '.join(MODES)}")
-        if self.roi_size < 1 or self.channels < 1:
-            raise ValueError("the RoI size and channel count must be at least 1")
+        if self.roi_size < 1 or self.channels < 1 or self.code_size < 1:
+            raise ValueError("the RoI size, channel count and code size must be at least 1")
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
@@ -75,7 +79,8 @@ class DEAConfig:
 
     @classmethod
     def from_dict(cls, raw: Mapping) -> DEAConfig:
-        return cls(**{key: raw[key] for key in cls.__dataclass_fields__})
+        return cls(**{key: raw[key] for key in cls.__dataclass_fields__ if key != "code_size"},
+                   code_size=raw.get("code_size", EARLIER_CODE_SIZE))
 
 
 class FCDecoder(nn.Module):
@@ -147,7 +152,7 @@ class DEA(nn.Module):
         in_channels = LIGHT_CHANNELS if detector.config.backbone == "light" else VGG_CHANNELS
         self.adapters = nn.ModuleList(nn.Conv2d(c, config.channels, 1) for c in in_channels[:ENCODED_MAPS])
         if config.decoder == "redraw":
-            self.decoder = RedrawDecoder(config.channels, len(detector.config.classes))
+            self.decoder = RedrawDecoder(config.channels, len(detector.config.classes), code=config.code_size)
         else:
             self.decoder = FCDecoder(config.channels) if config.decoder == "fc" else DeconvDecoder(config.channels)
         priors = make_priors(PriorLayout(detector.config.priors))

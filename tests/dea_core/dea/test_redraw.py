@@ -20,7 +20,7 @@ from dea_core.dea.compare import (
     tolerance_error,
 )
 from dea_core.dea.layout import Layout, Slot, best_layout
-from dea_core.dea.model import REDRAW_SIDE
+from dea_core.dea.model import CODE_SIZE, DEA, REDRAW_SIDE, DEAConfig
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
 from dea_core.dea.redraw_training import genuine_layouts, pose_margins, sort_scales
 from dea_core.dea.results import write_scored
@@ -30,6 +30,7 @@ from dea_core.detection.checkpoint import load_checkpoint, save_checkpoint
 from dea_core.detection.dataset import load_dataset
 from dea_core.detection.errors import CheckpointError
 from dea_core.detection.inference import Detection
+from dea_core.detection.model import SSD, ModelConfig
 from dea_core.io import load_label_file
 from dea_core.synth.composed import generate_sample
 from dea_core.synth.pieces import load_pieces
@@ -223,6 +224,20 @@ def test_a_model_file_with_unreadable_pose_margins_is_refused_with_a_message(red
     broken = save_checkpoint(tmp_path / "broken.pt", record, CHECKPOINT_KIND)
     with pytest.raises(CheckpointError, match="pose margins"):
         AnomalyScorer.from_checkpoint(broken, "cpu")
+
+
+def test_a_model_file_from_before_the_code_size_was_recorded_loads_with_its_four_variation_pictures(redraw_dea,
+                                                                                                   tmp_path):
+    record = load_checkpoint(redraw_dea, CHECKPOINT_KIND)
+    assert record["dea_config"]["code_size"] == CODE_SIZE == 1
+    earlier = DEA(SSD(ModelConfig.from_dict(record["model_config"])), DEAConfig(decoder="redraw", code_size=4))
+    record["model"] = earlier.state_dict()
+    del record["dea_config"]["code_size"]
+    path = save_checkpoint(tmp_path / "earlier.pt", record, CHECKPOINT_KIND)
+    loaded = AnomalyScorer.from_checkpoint(path, "cpu").model
+    assert loaded.decoder.variation.shape[1] == 4
+    for name, tensor in loaded.state_dict().items():
+        assert torch.equal(tensor.cpu(), record["model"][name])
 
 
 def test_sort_scales_bring_a_variable_sort_to_the_common_scale_and_trust_few_casts_less():
