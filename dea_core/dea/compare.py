@@ -81,20 +81,11 @@ class Laid:
 
 @dataclass(frozen=True)
 class Comparison:
-    """One vignette against its redrawing. error: (h, w) float32 over `region` (x0, y0, x1, y1) of the page."""
+    """One vignette against its laid redrawing. error: (h, w) float32 over `laid.region` of the page."""
 
-    pose: str
-    pose_scores: dict[str, float]
+    laid: Laid
     error: np.ndarray
-    region: tuple[int, int, int, int]
-    corner: tuple[int, int]  # top-left of the placed redrawing in the region
-    size: tuple[int, int]  # its width and height
     score: float
-
-    @property
-    def fit(self) -> float:
-        """How well the redrawing fits the print where it was laid, in its pose: NCC of ink."""
-        return self.pose_scores[self.pose]
 
 
 def posed(picture: np.ndarray, pose: str) -> np.ndarray:
@@ -151,7 +142,7 @@ def judge(laid: Laid, typical: np.ndarray | None = None, others: np.ndarray | No
         error = np.clip(error - _paste(error.shape, posed(_resized(typical, width, height), laid.pose), corner), 0, 1)
     inside = _paste(error.shape, np.ones((height, width), np.float32), corner) > 0
     error = error * inside  # ink of the neighbours, in the context around the box, is theirs to explain
-    return Comparison(laid.pose, laid.pose_scores, error, laid.region, corner, laid.size, top_mean(error[inside]))
+    return Comparison(laid, error, top_mean(error[inside]))
 
 
 def neighbours_ink(laid: Laid, page: Sequence[Laid]) -> np.ndarray | None:
@@ -193,12 +184,12 @@ def lay_redrawing(grey: np.ndarray, box: Box, redrawn: np.ndarray, expected_pose
 
 def error_in_template_pose(comparison: Comparison, side: int) -> np.ndarray:
     """The comparison's error over the placed redrawing, turned back to template pose, side x side."""
-    (x, y), (width, height) = comparison.corner, comparison.size
+    (x, y), (width, height) = comparison.laid.corner, comparison.laid.size
     window = np.zeros((height, width), np.float32)
     h, w = comparison.error.shape
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + width, w), min(y + height, h)
     window[y0 - y:y1 - y, x0 - x:x1 - x] = comparison.error[y0:y1, x0:x1]
-    return _resized(to_template_pose(window, comparison.pose), side, side)
+    return _resized(to_template_pose(window, comparison.laid.pose), side, side)
 
 
 def _resized(picture: np.ndarray, width: int, height: int) -> np.ndarray:

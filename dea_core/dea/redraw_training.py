@@ -35,7 +35,7 @@ import torch
 from dea_core.anomaly.heatmaps import ink_darkness, to_gray
 from dea_core.dea.compare import (
     POSE_MARGIN,
-    Comparison,
+    Laid,
     error_in_template_pose,
     judge,
     lay_vignette,
@@ -57,7 +57,7 @@ _TEMPLATE_RATE: Final = 0.05
 _CODE_RATE: Final = 1e-3
 SORT_PRIOR_CASTS: Final = 4  # a sort's own median score counts as that many vignettes' worth of the median of all
 # A vignette its sort's redrawing fits under this share of the worst fit of the genuine training printings is
-# not that sort (a foreign piece the detector took for it): compare.Comparison.fit, scoring.AnomalyScorer.
+# not that sort (a foreign piece the detector took for it): compare.Laid.fit, scoring.AnomalyScorer.
 FIT_FLOOR_SHARE: Final = 2 / 3
 
 
@@ -188,27 +188,26 @@ def calibrate_leave_one_out(model: DEA, dataset: PreparedDataset, rate: float) -
         count[value - 1] += 1
     typical = total / np.maximum(count, 1)[:, None, None]
     model.decoder.typical_error.copy_(torch.from_numpy(typical))
-    comparisons = [judge(one, typical[value - 1], ink) for one, ink, (_, _, _, value) in zip(laid, others, items)]
-    raw = np.array([c.score for c in comparisons])
+    raw = np.array([judge(one, typical[value - 1], ink).score for one, ink, (_, _, _, value) in zip(laid, others, items)])
     names = model.detector.config.classes
     scales = sort_scales(raw, classes)
     values = raw * np.array([scales[value] for value in classes])
     return {"threshold": float(np.quantile(values, 1.0 - rate)), "false_alarm_rate": rate,
             "split": "train, leave one out", "vignettes": len(values), "median_score": float(np.median(values)),
             "sort_scales": {names[value - 1]: round(float(scale), 5) for value, scale in scales.items()},
-            "fit_floor": round(FIT_FLOOR_SHARE * min(c.fit for c in comparisons), 5),
-            "pose_margins": pose_margins(comparisons, [item[2] for item in items], [names[v - 1] for v in classes])}
+            "fit_floor": round(FIT_FLOOR_SHARE * min(one.fit for one in laid), 5),
+            "pose_margins": pose_margins(laid, [item[2] for item in items], [names[v - 1] for v in classes])}
 
 
-def pose_margins(comparisons: list[Comparison], poses: list[str], labels: list[str]) -> dict[str, dict[str, dict[str, float]]]:
+def pose_margins(laid: list[Laid], poses: list[str], labels: list[str]) -> dict[str, dict[str, dict[str, float]]]:
     """{sort: {expected pose: {other pose: margin}}}: how much better than the expected pose another must fit
     a vignette of that sort to be a finding, where genuine printings (each compared in its expected pose,
     `poses`) call for more than POSE_MARGIN: the most by which one of them fitted that other pose better,
     plus POSE_MARGIN."""
     margins: dict[str, dict[str, dict[str, float]]] = {}
-    for comparison, expected, label in zip(comparisons, poses, labels):
-        own = comparison.pose_scores[expected]
-        for pose, score in comparison.pose_scores.items():
+    for one, expected, label in zip(laid, poses, labels):
+        own = one.pose_scores[expected]
+        for pose, score in one.pose_scores.items():
             margin = score - own + POSE_MARGIN
             known = margins.get(label, {}).get(expected, {}).get(pose, POSE_MARGIN)
             if pose != expected and margin > known:

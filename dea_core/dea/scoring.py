@@ -185,7 +185,7 @@ class AnomalyScorer:
                 comparison = judge(one, typical[self.classes[found.label] - 1], neighbours_ink(one, genuine_ink))
                 # On its sort's genuine spread (redraw_training.sort_scales).
                 score = min(comparison.score * self.sort_scales.get(found.label, 1.0), 1.0)
-                _paste_region(heatmap, comparison.error, comparison.region)
+                _paste_region(heatmap, comparison.error, one.region)
                 verdicts.append(Verdict(found.label, found.box, found.score, round(score, 5),
                                         score > self.threshold))
         placed = [one.placed_box for one in laid]  # where each redrawing was laid: the ink it explains

@@ -11,7 +11,7 @@ from autolabelme.anomaly_review import PageScores
 from dea_core.anomaly.heatmaps import ink_darkness
 from dea_core.dea.compare import (
     POSE_MARGIN,
-    Comparison,
+    Laid,
     judge,
     lay_redrawing,
     lay_vignette,
@@ -192,16 +192,16 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     np.testing.assert_array_equal(saved_map, scored.heatmap)
 
 
-def _fitted(scores: dict[str, float]) -> Comparison:
+def _fitted(scores: dict[str, float]) -> Laid:
     blank = np.zeros((1, 1), np.float32)
-    return Comparison("none", scores, blank, (0, 0, 1, 1), (0, 0), (1, 1), 0.0)
+    return Laid("none", scores, (0, 0, 1, 1), (0, 0), (1, 1), blank, blank)
 
 
 def test_a_pose_that_genuine_printings_nearly_fit_must_win_by_more_and_the_others_by_the_usual_margin():
     link = {"none": 0.9, "mirrored": 0.85, "flipped": 0.8, "rot180": 0.92}  # a genuine link fits rot180 better
     tulip = {"none": 0.9, "mirrored": 0.4, "flipped": 0.5, "rot180": 0.45}
-    comparisons = [_fitted(link), _fitted({**link, "rot180": 0.85}), _fitted(tulip), _fitted(tulip)]
-    margins = pose_margins(comparisons, ["none"] * 4, ["link", "link", "tulip", "tulip"])
+    laid = [_fitted(link), _fitted({**link, "rot180": 0.85}), _fitted(tulip), _fitted(tulip)]
+    margins = pose_margins(laid, ["none"] * 4, ["link", "link", "tulip", "tulip"])
     assert margins == {"link": {"none": {"rot180": pytest.approx(0.02 + POSE_MARGIN)}}}
 
 
