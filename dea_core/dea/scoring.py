@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from dea_core.anomaly.heatmaps import ink_darkness, ssim_error_map, to_gray
-from dea_core.dea.compare import Box, context_region, judge, lay_vignette, neighbours_ink, posed
+from dea_core.dea.compare import Box, Laid, context_region, judge, lay_vignette, neighbours_ink, posed
 from dea_core.dea.layout import Layout, Match, Slot, best_layout, expected_box, reading_order
 from dea_core.dea.model import DEA
 from dea_core.dea.record import Verdict
@@ -167,11 +167,10 @@ class AnomalyScorer:
         pictures = self._redrawings(image, [d for d, _, _ in to_compare])
         typical = self.model.decoder.typical_error.cpu().numpy()
         laid = []
-        for index, ((found, pose, _), picture) in enumerate(zip(to_compare, pictures)):
+        for index, ((found, pose, where), picture) in enumerate(zip(to_compare, pictures)):
             if cancel is not None and cancel():
                 raise DetectionCancelled("scoring cancelled")
-            laid.append(lay_vignette(grey_page, found.box, picture, pose,
-                                     margins=self.pose_margins.get(found.label, {}).get(pose)))
+            laid.append(self._lay(grey_page, found, picture, pose, where))
             if progress is not None:
                 progress(index + 1, len(to_compare))
         # A pose the genuine layout does not use there, or a piece its sort does not fit (a foreign one).
@@ -192,6 +191,19 @@ class AnomalyScorer:
         unknown = unknown_vignettes(image, [v.box for v in verdicts] + placed, self.crop_size, heatmap)
         heatmap = smoothed_map(heatmap, placed or [v.box for v in verdicts])
         return ScoredImage(verdicts + unknown, heatmap, heatmap.copy(), self.threshold)
+
+    def _lay(self, grey_page: np.ndarray, found: Detection, picture: np.ndarray, pose: str,
+             where: tuple[Slot, Box] | None) -> Laid:
+        """The redrawing laid on the vignette the detector found; where it fits there under the fit floor and
+        the vignette stands in a slot of its sort, laid again on the slot's expected box (its genuine size, about
+        the detected centre) and the better fit kept: a detector's box can hold half a vignette, and a genuine
+        cast laid at half its size is no foreign piece."""
+        margins = self.pose_margins.get(found.label, {}).get(pose)
+        laid = lay_vignette(grey_page, found.box, picture, pose, margins=margins)
+        if laid.fit >= self.fit_floor or where is None or where[0].label != found.label:
+            return laid
+        again = lay_vignette(grey_page, _centred_on(where[1], found.box), picture, pose, margins=margins)
+        return again if again.fit > laid.fit else laid
 
     def _redrawings(self, image: np.ndarray, detections: list[Detection]) -> list[np.ndarray]:
         """The genuine sort of each detection, template pose, (S, S) float32 paper 1."""
@@ -311,6 +323,12 @@ def _expected_ink(template: np.ndarray, pose: str, box, region: tuple[int, int, 
     if cx1 > cx0 and cy1 > cy0:
         canvas[cy0:cy1, cx0:cx1] = ink[cy0 - top:cy1 - top, cx0 - left:cx1 - left]
     return canvas
+
+
+def _centred_on(box: Box, other: Box) -> Box:
+    """`box` moved so that its centre is `other`'s."""
+    dx, dy = (other[0] + other[2] - box[0] - box[2]) / 2, (other[1] + other[3] - box[1] - box[3]) / 2
+    return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
 
 
 def _union(boxes: list[Box]) -> Box:

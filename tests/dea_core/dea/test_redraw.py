@@ -82,6 +82,16 @@ def test_a_detected_box_some_pixels_off_its_vignette_scores_as_the_true_box_does
     assert not any(v.unknown for v in scored.verdicts)
 
 
+def test_a_genuine_vignette_whose_detected_box_holds_only_its_top_half_is_no_finding(scorer, design):
+    genuine = generate_sample(np.random.default_rng(SEED), design)
+    index = 0
+    x0, y0, x1, y1 = genuine.vignettes[index].box
+    half = (x0, y0, x1, y0 + 0.5 * (y1 - y0))  # as the detector boxed a real 1696 fleuron
+    boxes = [Detection(v.label, 1.0, half if i == index else v.box) for i, v in enumerate(genuine.vignettes)]
+    verdict = next(v for v in scorer.score_detections(genuine.image, boxes).verdicts if np.allclose(v.box, half))
+    assert verdict.anomaly_score < 1.0 and not verdict.anomaly
+
+
 def test_a_mirrored_sort_in_a_plain_slot_is_flagged_by_the_layout(scorer, design):
     genuine = generate_sample(np.random.default_rng(SEED), design)
     mirrored = generate_sample(np.random.default_rng(SEED), design, "mirrored")
