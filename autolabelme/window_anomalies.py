@@ -17,6 +17,7 @@ from autolabelme.box_items import ANOMALY_COLOUR, BoxSpec, BoxStyle
 from autolabelme.page_view import pixmap_from_bgr
 from autolabelme.training_dialogs import ScoreDialog
 from autolabelme.training_menu import ModelCache
+from dea_core.dea.record import full_colour_heat
 from dea_core.matching.review import box_quad
 
 ANOMALY = "anomaly"
@@ -158,7 +159,8 @@ class AnomalyMixin:
         if wanted and self._heatmap_item is None:
             from dea_core.anomaly.heatmaps import overlay_heatmap
 
-            overlay = pixmap_from_bgr(overlay_heatmap(self.document.image, scores.heatmap))
+            overlay = pixmap_from_bgr(overlay_heatmap(self.document.image, scores.heatmap,
+                                                      full=full_colour_heat(scores.threshold)))
             self._heatmap_item = self.page_view.scene().addPixmap(overlay)
             self._heatmap_item.setZValue(HEATMAP_Z)
             self._heatmap_of = scores

@@ -72,14 +72,18 @@ def ssim_error_map(observed: np.ndarray, expected: np.ndarray, window: int = SSI
 
 
 def overlay_heatmap(image_bgr: np.ndarray, heatmap: np.ndarray, *, low: float = OVERLAY_LOW,
-                    opacity: float = 0.65) -> np.ndarray:
-    """The picture (H, W, 3) uint8 BGR with `heatmap` (H, W) in [0, 1] laid over it in colour: (H, W, 3) uint8.
+                    opacity: float = 0.65, full: float = 1.0) -> np.ndarray:
+    """The picture (H, W, 3) uint8 BGR with `heatmap` (H, W), 0 where nothing is wrong, laid over it in colour:
+    (H, W, 3) uint8.
 
-    Heat at or below `low` leaves the picture as it is; above it the colour (inferno: dark red to
-    yellow) grows opaque up to `opacity` at heat 1.
+    Heat is shown as a share of `full` (a scorer's alarm threshold, so that a vignette's worst pixels at the
+    threshold stand out in full colour whatever the decoder's error scale): at or below `low` of it the
+    picture is left as it is; above, the colour (inferno: dark red to yellow) grows opaque up to `opacity`.
     """
+    if not full > 0:
+        raise ValueError(f"the heat shown in full colour must be positive, not {full}")
     _same_size(image_bgr, heatmap)
-    heat = np.clip(np.asarray(heatmap, np.float32), 0.0, 1.0)
+    heat = np.clip(np.asarray(heatmap, np.float32) / full, 0.0, 1.0)
     colour = cv2.applyColorMap(np.round(heat * 255).astype(np.uint8), cv2.COLORMAP_INFERNO).astype(np.float32)
     weight = (opacity * np.clip((heat - low) / max(1.0 - low, 1e-6), 0.0, 1.0))[:, :, None]
     base = cv2.cvtColor(to_gray(image_bgr), cv2.COLOR_GRAY2BGR) if image_bgr.ndim == 2 else image_bgr

@@ -39,6 +39,12 @@ class Verdict:
         return "unknown" if self.unknown else f"⚠ {self.anomaly_score:.2f}"
 
 
+def full_colour_heat(threshold: float) -> float:
+    """The heat a scored page's overlay shows in full colour: the alarm threshold its vignettes were held
+    against (1 when a file gives none that is usable)."""
+    return threshold if threshold > 0 else 1.0
+
+
 def read_verdict(label: str, box: tuple, anomaly: bool, record: dict[str, Any]) -> Verdict:
     """A verdict from a shape's label, box, ANOMALY_FLAG and DEA_KEY record (missing numbers read as 0)."""
     return Verdict(label, tuple(float(x) for x in box), float(record.get("detection_score", 0.0)),

@@ -18,7 +18,7 @@ from typing import Final
 import numpy as np
 
 from dea_core.anomaly.heatmaps import overlay_heatmap
-from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY
+from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY, full_colour_heat
 from dea_core.dea.scoring import ScoredImage
 from dea_core.io import LabelFile, Shape, encode_png, new_label_file
 from dea_core.io.labelme_json import label_file_text
@@ -59,7 +59,8 @@ def write_scored(scored: ScoredImage, image: np.ndarray, image_path: Path, out_d
             plan.add(path, within=out_dir)
         plan.stage(paths["heatmap"], encode_png(_grey8(scored.heatmap)))
         plan.stage(paths["ssim"], encode_png(_grey8(scored.ssim_heatmap)))
-        plan.stage(paths["overlay"], encode_png(overlay_heatmap(image, scored.heatmap)))
+        plan.stage(paths["overlay"], encode_png(overlay_heatmap(image, scored.heatmap,
+                                                                 full=full_colour_heat(scored.threshold))))
         if save_map:
             buffer = io.BytesIO()
             np.save(buffer, np.asarray(scored.heatmap, np.float32), allow_pickle=False)

@@ -7,6 +7,7 @@ import os
 import signal
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QDialogButtonBox, QMessageBox
@@ -23,6 +24,7 @@ from autolabelme.training_dialogs import (
     TrainDetectorDialog,
 )
 from autolabelme.training_process import TrainingJob, TrainingProcess
+from dea_core.anomaly.heatmaps import overlay_heatmap
 from dea_core.detection.checkpoint import load_checkpoint
 from dea_core.detection.dataset import PrepareOptions, prepare_dataset
 from dea_core.detection.synthetic import write_detection_pages
@@ -268,6 +270,14 @@ def test_score_page_flags_vignettes_shows_the_heatmap_and_saves_the_verdicts(dri
     assert window.is_modified() and window.heatmap_action.isEnabled()
     layer = window._heatmap_item
     assert layer is not None and layer.isVisible() and layer.pixmap().width() == window.document.image.shape[1]
+    # The heat is shown on the scale of the threshold the verdicts were held against: heat under 1 but near the
+    # threshold in colour, as the threshold's own.
+    expected = overlay_heatmap(window.document.image, scores.heatmap, full=scores.threshold)
+    near = np.where((scores.heatmap > 0.5 * scores.threshold) & (scores.heatmap <= scores.threshold), scores.heatmap, 0)
+    assert near.max() > 0
+    y, x = np.unravel_index(int(np.argmax(near)), near.shape)
+    shown_colour = layer.pixmap().toImage().pixelColor(int(x), int(y))
+    assert (shown_colour.red(), shown_colour.green(), shown_colour.blue()) == tuple(int(v) for v in expected[y, x, ::-1])
     window.heatmap_action.trigger()  # View > Show Anomaly Heatmap off
     assert window._heatmap_item is None
     flagged = scores.flagged()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dea_core.anomaly.heatmaps import ink_darkness, overlay_heatmap, pixel_error_map, ssim_error_map
+from dea_core.dea.record import full_colour_heat
 
 
 def _print(paper: float, ink: float, shift: int = 0) -> np.ndarray:
@@ -68,6 +69,23 @@ def test_overlay_is_transparent_where_heat_is_low():
     assert np.all(hot[..., 2] - hot[..., 0] > 40)  # grey paper turned yellow (inferno's top): blue < red
     with pytest.raises(ValueError):
         overlay_heatmap(image, heat[:30])
+
+
+def test_heat_at_the_alarm_threshold_is_shown_in_full_colour_and_the_same_heat_on_a_unit_scale_is_faint():
+    image = np.dstack([_print(200, 40)] * 3)
+    heat = np.zeros((40, 60), np.float32)
+    heat[10:20, 10:20] = 0.37  # a changed vignette's worst pixels, as high as the redraw DEA's threshold
+    on_threshold = overlay_heatmap(image, heat, full=0.37).astype(int)
+    unit = overlay_heatmap(image, heat).astype(int)
+    assert np.array_equal(on_threshold, overlay_heatmap(image, heat / 0.37).astype(int))
+    def colour(overlay):  # grey paper has red = blue; inferno's top, yellow, has far more red than blue
+        return (overlay[10:20, 10:20, 2] - overlay[10:20, 10:20, 0]).mean()
+
+    assert colour(on_threshold) > 40 > 3 * colour(unit)
+    assert np.array_equal(on_threshold[20:], image[20:])
+    with pytest.raises(ValueError):
+        overlay_heatmap(image, heat, full=0.0)
+    assert full_colour_heat(0.37) == 0.37 and full_colour_heat(0.0) == 1.0  # a file without a usable threshold
 
 
 def test_float_pictures_in_unit_range_give_the_same_ink():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from autolabelme.anomaly_review import PageScores
-from dea_core.anomaly.heatmaps import ink_darkness
+from dea_core.anomaly.heatmaps import ink_darkness, overlay_heatmap
 from dea_core.dea.compare import (
     POSE_MARGIN,
     Laid,
@@ -200,6 +200,9 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     saved_map = np.load(paths["map"])
     assert saved_map.dtype == np.float32 and saved_map.shape == sample.image.shape[:2]
     np.testing.assert_array_equal(saved_map, scored.heatmap)
+    # The overlay shows the heat on the threshold's scale: the mirrored vignette, painted whole, in full colour.
+    overlay = cv2.imread(str(paths["overlay"]))
+    np.testing.assert_array_equal(overlay, overlay_heatmap(sample.image, scored.heatmap, full=scored.threshold))
 
 
 def _fitted(scores: dict[str, float]) -> Laid:
