@@ -13,6 +13,8 @@ Which shapes are what, when a file is opened:
   before the edit);
 - a plain rectangle (no record) is a template box, except in a label that already has a template
   record: there it is an occurrence the person added in LabelMe;
+- a rectangle with only a `dea` record (a vignette `dea score` checked) is an occurrence the DEA's
+  detector found, scored by the detector's confidence, not a template box;
 - every other shape (polygons, points, ...) is kept as it was and written back unchanged.
 """
 
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from dea_core.dea.record import DEA_KEY
 from dea_core.errors import MatchOptionsError
 from dea_core.io.label_notes import apply_label_notes
 from dea_core.io.labelme_json import LabelFile, Shape
@@ -347,6 +350,20 @@ def box_quad(box: Box) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float)
 
 
+def _detected_vignette(shape: Shape) -> Match | None:
+    """The occurrence a vignette box of `dea score` stands for (upright, the detector's confidence as its score), or
+    None for a shape without a known vignette's `dea` record."""
+    record = shape.extra.get(DEA_KEY)
+    if not isinstance(record, dict) or record.get("unknown", False):
+        return None
+    try:
+        score = float(record.get("detection_score", 0.0))
+    except (TypeError, ValueError):
+        score = 0.0
+    score = min(max(score, 0.0), 1.0) if math.isfinite(score) else 0.0
+    return Match(shape.label, score, Pose(), box_quad(_shape_box(shape)))
+
+
 def _box_match(label: str, box: Box) -> Match:
     return Match(label, ADDED_SCORE, Pose(), box_quad(box))
 
@@ -398,7 +415,10 @@ def _label_review(label: str, shapes: list[Shape]) -> LabelReview:
     edited_added: list[int] = []
     for shape, record in zip(shapes, records):
         if not isinstance(record, dict):
-            if has_template_record:
+            detected = _detected_vignette(shape)
+            if detected is not None:
+                found.append(detected)
+            elif has_template_record:
                 added.append(_box_match(label, _shape_box(shape)))
             else:
                 templates.append(_shape_box(shape))

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from autolabelme.anomaly_review import PageScores
+from autolabelme.document import PageDocument
 from dea_core.anomaly.heatmaps import ink_darkness, overlay_heatmap
 from dea_core.dea.compare import (
     POSE_MARGIN,
@@ -32,6 +33,7 @@ from dea_core.detection.errors import CheckpointError
 from dea_core.detection.inference import Detection
 from dea_core.detection.model import SSD, ModelConfig
 from dea_core.io import load_label_file
+from dea_core.matching.review import review_from_label_file
 from dea_core.synth.composed import generate_sample
 from dea_core.synth.pieces import load_pieces
 
@@ -197,6 +199,19 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
         [(v.label, v.anomaly, round(v.anomaly_score, 4)) for v in scored.verdicts]
     theirs = labelme_reader(str(paths["json"]))
     assert [s["label"] for s in theirs.shapes] == [v.label for v in scored.verdicts]
+    # AutoLabelme's review holds the checked vignettes as occurrences found by the DEA's detector, not as templates.
+    review, _ = review_from_label_file(page)
+    known = [v for v in scored.verdicts if not v.unknown]
+    assert not any(entry.templates for entry in review.labels)
+    found = sorted((m.label, round(m.score, 4)) for entry in review.labels for m in entry.accepted())
+    assert found == sorted((v.label, round(v.detection_score, 4)) for v in known)
+    document = PageDocument.open(paths["json"])  # and saved by AutoLabelme, then opened again: the same
+    again = PageDocument.open(document.save_json(tmp_path / "out" / "saved.json"))
+    assert sorted((m.label, round(m.score, 4)) for e in again.review.labels for m in e.accepted()) == found
+    def verdicts(scores):
+        return sorted((v.label, v.anomaly, v.anomaly_score, tuple(round(x) for x in v.box)) for v in scores.verdicts)
+
+    assert verdicts(again.scores) == verdicts(back)
     saved_map = np.load(paths["map"])
     assert saved_map.dtype == np.float32 and saved_map.shape == sample.image.shape[:2]
     np.testing.assert_array_equal(saved_map, scored.heatmap)
