@@ -59,6 +59,9 @@ def match_review(review: PageReview, source: str, image: np.ndarray, options: Ma
     missing = sorted(set(labels or []) - {job.label for job in jobs})
     if missing:
         raise MatchOptionsError(f"{source}: no template box for label(s) {', '.join(missing)}")
+    if not jobs and review.total():
+        raise MatchOptionsError(f"{source}: no template box, only occurrences already found (matched, or checked by "
+                                "`dea score`); draw one box per ornament type as its template")
     if not jobs:
         raise MatchOptionsError(f"{source}: no rectangle to use as a template; draw one box per ornament type")
     height, width = image.shape[:2]

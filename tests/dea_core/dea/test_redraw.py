@@ -32,7 +32,10 @@ from dea_core.detection.dataset import load_dataset
 from dea_core.detection.errors import CheckpointError
 from dea_core.detection.inference import Detection
 from dea_core.detection.model import SSD, ModelConfig
+from dea_core.errors import MatchOptionsError
 from dea_core.io import load_label_file
+from dea_core.matching.job import match_review
+from dea_core.matching.matcher import MatchOptions
 from dea_core.matching.review import review_from_label_file
 from dea_core.synth.composed import generate_sample
 from dea_core.synth.pieces import load_pieces
@@ -205,6 +208,8 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     assert not any(entry.templates for entry in review.labels)
     found = sorted((m.label, round(m.score, 4)) for entry in review.labels for m in entry.accepted())
     assert found == sorted((v.label, round(v.detection_score, 4)) for v in known)
+    with pytest.raises(MatchOptionsError, match="only occurrences already found"):  # `dea match` on it
+        match_review(review, "headpiece.scored.json", sample.image, MatchOptions())
     document = PageDocument.open(paths["json"])  # and saved by AutoLabelme, then opened again: the same
     again = PageDocument.open(document.save_json(tmp_path / "out" / "saved.json"))
     assert sorted((m.label, round(m.score, 4)) for e in again.review.labels for m in e.accepted()) == found
