@@ -13,8 +13,8 @@ Which shapes are what, when a file is opened:
   before the edit);
 - a plain rectangle (no record) is a template box, except in a label that already has a template
   record: there it is an occurrence the person added in LabelMe;
-- a rectangle with only a `dea` record (a vignette `dea score` checked) is an occurrence the DEA's
-  detector found, scored by the detector's confidence, not a template box;
+- a rectangle with only a `dea` record (a vignette `dea score` checked, or ink it found no vignette
+  for) is an occurrence the DEA found, scored by its detector's confidence, not a template box;
 - every other shape (polygons, points, ...) is kept as it was and written back unchanged.
 """
 
@@ -351,10 +351,10 @@ def box_quad(box: Box) -> np.ndarray:
 
 
 def _detected_vignette(shape: Shape) -> Match | None:
-    """The occurrence a vignette box of `dea score` stands for (upright, the detector's confidence as its score), or
-    None for a shape without a known vignette's `dea` record."""
+    """The occurrence a box of `dea score` stands for (upright, the detector's confidence as its score: 0 for ink
+    no known vignette explains), or None for a shape without a `dea` record."""
     record = shape.extra.get(DEA_KEY)
-    if not isinstance(record, dict) or record.get("unknown", False):
+    if not isinstance(record, dict):
         return None
     try:
         score = float(record.get("detection_score", 0.0))

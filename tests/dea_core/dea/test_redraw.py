@@ -204,10 +204,9 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     assert [s["label"] for s in theirs.shapes] == [v.label for v in scored.verdicts]
     # AutoLabelme's review holds the checked vignettes as occurrences found by the DEA's detector, not as templates.
     review, _ = review_from_label_file(page)
-    known = [v for v in scored.verdicts if not v.unknown]
     assert not any(entry.templates for entry in review.labels)
     found = sorted((m.label, round(m.score, 4)) for entry in review.labels for m in entry.accepted())
-    assert found == sorted((v.label, round(v.detection_score, 4)) for v in known)
+    assert found == sorted((v.label, round(v.detection_score, 4)) for v in scored.verdicts)
     with pytest.raises(MatchOptionsError, match="only occurrences already found"):  # `dea match` on it
         match_review(review, "headpiece.scored.json", sample.image, MatchOptions())
     document = PageDocument.open(paths["json"])  # and saved by AutoLabelme, then opened again: the same

@@ -129,3 +129,19 @@ def test_a_template_that_finds_itself_at_a_size_near_one_is_still_written_once_a
     assert len(shapes) == 2
     assert shapes[0].extra["match"]["template"] is True and shapes[0].extra["match"]["scale"] == 0.995
     assert shapes[0].points == [[100.0, 100.0], [120.0, 110.0]]
+
+
+def test_boxes_of_a_scored_file_are_occurrences_the_dea_found_and_a_plain_box_beside_them_is_a_template():
+    def scored(label, box, record):
+        return Shape(label, [list(box[:2]), list(box[2:])], extra={"dea": record})
+
+    shapes = [scored("0", (10, 10, 30, 20), {"anomaly_score": 0.2, "detection_score": 0.83, "unknown": False}),
+              scored("unknown vignette", (40, 10, 60, 20), {"anomaly_score": 1.0, "detection_score": 0.0, "unknown": True}),
+              scored("0", (70, 10, 90, 20), {"detection_score": "not a number"}),
+              scored("0", (100, 10, 120, 20), {"detection_score": float("nan")}),
+              Shape("1", [[200.0, 10.0], [220.0, 20.0]])]
+    review, base = review_from_label_file(page_file(shapes))
+    assert not base.shapes
+    assert sorted(m.score for m in review.get("0").accepted()) == [0.0, 0.0, pytest.approx(0.83)]
+    assert [entry.templates for entry in review.labels if entry.label != "1"] == [(), ()]  # "0", the unknown ink
+    assert review.total() == 4 and review.get("1").templates == ((200.0, 10.0, 220.0, 20.0),)
