@@ -1,7 +1,7 @@
 """The DEA's verdicts on the open page, kept with the page and saved in its LabelMe JSON (Qt-free).
 
 Saving follows `dea score`'s format (dea_core.dea.record, shared with the scorer): a box of the page that a verdict falls
-on (same label, IoU at least 0.5) gets LabelMe's shape flag "anomaly" and a "dea" record with the
+on (same label, IoU at least 0.5), other than a template box, gets LabelMe's shape flag "anomaly" and a "dea" record with the
 scores. Verdicts on no box of the page (an unknown vignette, or a vignette nobody boxed) go in the
 file's own "dea" record, with the threshold and the model, so nothing the DEA said is lost; opening
 the file again reads them all back (the heatmap is not saved: score the page again to see it).
@@ -17,7 +17,7 @@ import numpy as np
 from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY, Verdict, read_verdict, shape_box, shape_verdicts
 from dea_core.io.labelme_json import LabelFile, Shape
 from dea_core.matching.nms import quad_iou
-from dea_core.matching.review import box_quad
+from dea_core.matching.review import box_quad, is_template_box
 
 SAME_BOX_IOU: Final = 0.5
 
@@ -63,7 +63,8 @@ class PageScores:
         unmatched = list(self.verdicts)
         shapes = []
         for shape in label_file.shapes:
-            verdict = _verdict_on(shape, unmatched)
+            # A template box stays one: a verdict on it is kept with the file's own record.
+            verdict = None if is_template_box(shape) else _verdict_on(shape, unmatched)
             if verdict is not None:
                 unmatched.remove(verdict)
                 shape = replace(shape, flags={**shape.flags, ANOMALY_FLAG: verdict.anomaly},

@@ -387,6 +387,12 @@ def _in_pose_order(match: Match) -> Match:
     return replace(match, quad=pose_quad(width / scale, height / scale, match.pose, match.centre))
 
 
+def is_template_box(shape: Shape) -> bool:
+    """A shape as review_to_label_file writes a template box that no match lies on: a plain rectangle."""
+    return shape.shape_type == "rectangle" and not isinstance(shape.extra.get(MATCH_KEY), dict) \
+        and DEA_KEY not in shape.extra
+
+
 def _is_managed(shape: Shape) -> bool:
     if isinstance(shape.extra.get(MATCH_KEY), dict):
         return shape.shape_type in ("rectangle", "polygon", "oriented_rectangle")

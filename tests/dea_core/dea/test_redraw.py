@@ -33,7 +33,7 @@ from dea_core.detection.errors import CheckpointError
 from dea_core.detection.inference import Detection
 from dea_core.detection.model import SSD, ModelConfig
 from dea_core.errors import MatchOptionsError
-from dea_core.io import load_label_file
+from dea_core.io import Shape, load_label_file, new_label_file, save_label_file
 from dea_core.matching.job import match_review
 from dea_core.matching.matcher import MatchOptions
 from dea_core.matching.review import review_from_label_file
@@ -222,6 +222,23 @@ def test_the_record_is_read_back_by_autolabelme_and_by_labelme(scorer, design, t
     # The overlay shows the heat on the threshold's scale: the mirrored vignette, painted whole, in full colour.
     overlay = cv2.imread(str(paths["overlay"]))
     np.testing.assert_array_equal(overlay, overlay_heatmap(sample.image, scored.heatmap, full=scored.threshold))
+
+
+def test_a_template_box_that_a_detected_vignette_falls_on_stays_a_template_after_a_save(scorer, design, tmp_path):
+    sample = generate_sample(np.random.default_rng(SEED), design)
+    image_path = tmp_path / "headpiece.png"
+    cv2.imwrite(str(image_path), sample.image)
+    template = sample.vignettes[0]
+    height, width = sample.image.shape[:2]
+    drawn = new_label_file(image_path, width, height, [Shape(template.label, [list(template.box[:2]),
+                                                                              list(template.box[2:])])])
+    document = PageDocument.open(save_label_file(drawn, tmp_path / "page.json"))  # one template box drawn
+    scored = scorer.score_detections(sample.image, _known_boxes(sample))  # as the detector would box them
+    document.scores = PageScores.from_scored(scored, "dea.pt")
+    again = PageDocument.open(document.save_json(tmp_path / "page.json"))
+    assert [entry.templates for entry in again.review.labels] == [(tuple(round(x, 2) for x in template.box),)]
+    assert sorted(v.box for v in again.scores.verdicts) == sorted(tuple(round(x, 2) for x in v.box)
+                                                                   for v in scored.verdicts)
 
 
 def _fitted(scores: dict[str, float]) -> Laid:
