@@ -275,7 +275,8 @@ def review_from_label_file(label_file: LabelFile) -> tuple[PageReview, LabelFile
     Labels written "0 This is a Sun" become label "0" with the note "This is a Sun".
     """
     source = copy.deepcopy(label_file)
-    apply_label_notes(source)
+    # `dea score`'s labels are the detector's own ("unknown vignette" among them), never a label and a note.
+    apply_label_notes(replace(source, shapes=[shape for shape in source.shapes if DEA_KEY not in shape.extra]))
     order: list[str] = []
     groups: dict[str, list[Shape]] = {}
     others: list[Shape] = []

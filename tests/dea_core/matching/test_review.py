@@ -143,5 +143,6 @@ def test_boxes_of_a_scored_file_are_occurrences_the_dea_found_and_a_plain_box_be
     review, base = review_from_label_file(page_file(shapes))
     assert not base.shapes
     assert sorted(m.score for m in review.get("0").accepted()) == [0.0, 0.0, pytest.approx(0.83)]
-    assert [entry.templates for entry in review.labels if entry.label != "1"] == [(), ()]  # "0", the unknown ink
+    assert [m.score for m in review.get("unknown vignette").accepted()] == [0.0]  # its label is not "unknown"
+    assert not review.get("0").templates and not review.get("unknown vignette").templates
     assert review.total() == 4 and review.get("1").templates == ((200.0, 10.0, 220.0, 20.0),)
