@@ -195,12 +195,12 @@ class AnomalyScorer:
     def _lay(self, grey_page: np.ndarray, found: Detection, picture: np.ndarray, pose: str,
              where: tuple[Slot, Box] | None) -> Laid:
         """The redrawing laid on the vignette the detector found; where it fits there under the fit floor and
-        the vignette stands in a slot of its sort, laid again on the slot's expected box (its genuine size, about
-        the detected centre) and the better fit kept: a detector's box can hold half a vignette, and a genuine
-        cast laid at half its size is no foreign piece."""
+        the vignette stands in a slot (`where`: always one of its own sort), laid again on the slot's expected box
+        (its genuine size, about the detected centre) and the better fit kept: a detector's box can hold half a
+        vignette, and a genuine cast laid at half its size is no foreign piece."""
         margins = self.pose_margins.get(found.label, {}).get(pose)
         laid = lay_vignette(grey_page, found.box, picture, pose, margins=margins)
-        if laid.fit >= self.fit_floor or where is None or where[0].label != found.label:
+        if laid.fit >= self.fit_floor or where is None:
             return laid
         again = lay_vignette(grey_page, _centred_on(where[1], found.box), picture, pose, margins=margins)
         return again if again.fit > laid.fit else laid
