@@ -8,6 +8,7 @@ recognised at all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -45,10 +46,19 @@ def full_colour_heat(threshold: float) -> float:
     return threshold if threshold > 0 else 1.0
 
 
+def record_number(record: dict[str, Any], key: str) -> float:
+    """A number of a `dea` record, as written by any tool: 0 when it is missing, not a number or not finite."""
+    try:
+        value = float(record.get(key, 0.0))
+    except (TypeError, ValueError):
+        return 0.0
+    return value if math.isfinite(value) else 0.0
+
+
 def read_verdict(label: str, box: tuple, anomaly: bool, record: dict[str, Any]) -> Verdict:
-    """A verdict from a shape's label, box, ANOMALY_FLAG and DEA_KEY record (missing numbers read as 0)."""
-    return Verdict(label, tuple(float(x) for x in box), float(record.get("detection_score", 0.0)),
-                   float(record.get("anomaly_score", 0.0)), anomaly, bool(record.get("unknown", False)))
+    """A verdict from a shape's label, box, ANOMALY_FLAG and DEA_KEY record (numbers read by record_number)."""
+    return Verdict(label, tuple(float(x) for x in box), record_number(record, "detection_score"),
+                   record_number(record, "anomaly_score"), anomaly, bool(record.get("unknown", False)))
 
 
 def shape_box(shape: Shape) -> tuple[float, float, float, float]:

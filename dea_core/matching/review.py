@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from dea_core.dea.record import DEA_KEY
+from dea_core.dea.record import DEA_KEY, record_number
 from dea_core.errors import MatchOptionsError
 from dea_core.io.label_notes import apply_label_notes
 from dea_core.io.labelme_json import LabelFile, Shape
@@ -357,11 +357,7 @@ def _detected_vignette(shape: Shape) -> Match | None:
     record = shape.extra.get(DEA_KEY)
     if not isinstance(record, dict):
         return None
-    try:
-        score = float(record.get("detection_score", 0.0))
-    except (TypeError, ValueError):
-        score = 0.0
-    score = min(max(score, 0.0), 1.0) if math.isfinite(score) else 0.0
+    score = min(max(record_number(record, "detection_score"), 0.0), 1.0)
     return Match(shape.label, score, Pose(), box_quad(_shape_box(shape)))
 
 

@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 
+from dea_core.dea.record import shape_verdicts
 from dea_core.errors import MatchOptionsError
 from dea_core.io.labelme_json import LabelFile, Shape, label_file_from_dict, label_file_to_dict
 from dea_core.matching.poses import Pose, pose_quad
@@ -146,3 +147,5 @@ def test_boxes_of_a_scored_file_are_occurrences_the_dea_found_and_a_plain_box_be
     assert [m.score for m in review.get("unknown vignette").accepted()] == [0.0]  # its label is not "unknown"
     assert not review.get("0").templates and not review.get("unknown vignette").templates
     assert review.total() == 4 and review.get("1").templates == ((200.0, 10.0, 220.0, 20.0),)
+    verdicts, _ = shape_verdicts(shapes)  # the window's reading of the same records: unreadable numbers as 0 too
+    assert [v.detection_score for v in verdicts] == [pytest.approx(0.83), 0.0, 0.0, 0.0]
