@@ -14,7 +14,16 @@ from typing import Any, Final
 
 import numpy as np
 
-from dea_core.dea.record import ANOMALY_FLAG, DEA_KEY, Verdict, read_verdict, shape_box, shape_verdicts
+from dea_core.dea.record import (
+    ANOMALY_FLAG,
+    DEA_KEY,
+    Verdict,
+    read_verdict,
+    record_box,
+    record_threshold,
+    shape_box,
+    shape_verdicts,
+)
 from dea_core.io.labelme_json import LabelFile, Shape
 from dea_core.matching.nms import quad_iou
 from dea_core.matching.review import box_quad, is_template_box
@@ -82,9 +91,17 @@ class PageScores:
         verdicts, threshold = shape_verdicts(label_file.shapes)
         if not isinstance(page, dict):
             return cls(tuple(verdicts), threshold or 0.0, "") if verdicts else None
-        verdicts += [read_verdict(str(raw["label"]), tuple(raw["box"]), bool(raw["anomaly"]), raw)
-                     for raw in page.get("unmatched", []) if isinstance(raw, dict)]
-        return cls(tuple(verdicts), float(page.get("threshold", threshold or 0.0)), str(page.get("model", "")))
+        verdicts += _unmatched_verdicts(page.get("unmatched"))
+        return cls(tuple(verdicts), record_threshold([page]) or threshold or 0.0, str(page.get("model", "")))
+
+
+def _unmatched_verdicts(raw: Any) -> list[Verdict]:
+    """The verdicts of a file's own record that lay on no box; entries another tool wrote without a label or a
+    box of four numbers are left out."""
+    entries = raw if isinstance(raw, list) else []
+    found = [(entry, record_box(entry.get("box"))) for entry in entries if isinstance(entry, dict) and "label" in entry]
+    return [read_verdict(str(entry["label"]), box, bool(entry.get("anomaly", False)), entry)
+            for entry, box in found if box is not None]
 
 
 def _verdict_on(shape: Shape, verdicts: list[Verdict]) -> Verdict | None:

@@ -55,6 +55,21 @@ def record_number(record: dict[str, Any], key: str) -> float:
     return value if math.isfinite(value) else 0.0
 
 
+def record_box(raw: Any) -> tuple[float, float, float, float] | None:
+    """A box (x0, y0, x1, y1) as a `dea` record holds it, or None when it is not four finite numbers."""
+    try:
+        box = tuple(float(x) for x in raw)
+    except (TypeError, ValueError):
+        return None
+    return box if len(box) == 4 and all(math.isfinite(x) for x in box) else None
+
+
+def record_threshold(records: Sequence[Any]) -> float | None:
+    """The first usable (positive, finite) threshold of `dea` records, or None."""
+    usable = (record_number(r, "threshold") for r in records if isinstance(r, dict) and "threshold" in r)
+    return next((value for value in usable if value > 0), None)
+
+
 def read_verdict(label: str, box: tuple, anomaly: bool, record: dict[str, Any]) -> Verdict:
     """A verdict from a shape's label, box, ANOMALY_FLAG and DEA_KEY record (numbers read by record_number)."""
     return Verdict(label, tuple(float(x) for x in box), record_number(record, "detection_score"),
@@ -71,5 +86,4 @@ def shape_verdicts(shapes: Sequence[Shape]) -> tuple[list[Verdict], float | None
     """The verdicts of the shapes carrying a DEA_KEY record, and the threshold they were held against."""
     scored = [s for s in shapes if isinstance(s.extra.get(DEA_KEY), dict) and len(s.points) >= 2]
     verdicts = [read_verdict(s.label, shape_box(s), bool(s.flags.get(ANOMALY_FLAG)), s.extra[DEA_KEY]) for s in scored]
-    threshold = next((float(s.extra[DEA_KEY]["threshold"]) for s in scored if "threshold" in s.extra[DEA_KEY]), None)
-    return verdicts, threshold
+    return verdicts, record_threshold([s.extra[DEA_KEY] for s in scored])

@@ -1,5 +1,6 @@
 """Opening pages in the AutoLabelme window: JSON, picture, folder, and files that are broken."""
 
+import json
 import shutil
 
 from dea_core.matching.review import PageReview
@@ -99,3 +100,23 @@ def test_a_folders_pages_are_each_pictures_json_or_the_picture_without_hidden_or
                  "a.label_notes.json", "readme.txt"):
         (tmp_path / name).write_text("x")
     assert [p.name for p in pages_in_folder(tmp_path)] == ["a.json", "b.png", "c.json"]
+
+
+def test_a_page_whose_dea_record_another_tool_wrote_opens_with_the_verdicts_it_can_read(window, page, dialogs):
+    data = json.loads(page.read_text(encoding="utf-8"))
+    data["dea"] = {"threshold": "high", "model": "theirs.pt",
+                   "unmatched": [{"label": "unknown vignette", "box": [10, 20, 60, 70], "anomaly": True,
+                                  "anomaly_score": "?", "unknown": True},
+                                 {"label": "no box"}, {"box": [1, 2, 3, 4]}, {"label": "short", "box": [1, 2]},
+                                 {"label": "nan", "box": [0, 0, "nan", 5]}, 7]}
+    page.write_text(json.dumps(data), encoding="utf-8")
+    before = page.read_bytes()
+
+    assert window.open_path(page)
+
+    assert not dialogs.of_kind("warning")
+    scores = window.document.scores
+    assert [(v.label, v.box, v.anomaly_score, v.unknown) for v in scores.verdicts] == \
+        [("unknown vignette", (10.0, 20.0, 60.0, 70.0), 0.0, True)]
+    assert scores.threshold == 0.0 and scores.model == "theirs.pt"
+    assert page.read_bytes() == before

@@ -138,7 +138,7 @@ def test_boxes_of_a_scored_file_are_occurrences_the_dea_found_and_a_plain_box_be
 
     shapes = [scored("0", (10, 10, 30, 20), {"anomaly_score": 0.2, "detection_score": 0.83, "unknown": False}),
               scored("unknown vignette", (40, 10, 60, 20), {"anomaly_score": 1.0, "detection_score": 0.0, "unknown": True}),
-              scored("0", (70, 10, 90, 20), {"detection_score": "not a number"}),
+              scored("0", (70, 10, 90, 20), {"detection_score": "not a number", "threshold": "n/a"}),
               scored("0", (100, 10, 120, 20), {"detection_score": float("nan")}),
               Shape("1", [[200.0, 10.0], [220.0, 20.0]])]
     review, base = review_from_label_file(page_file(shapes))
@@ -147,5 +147,6 @@ def test_boxes_of_a_scored_file_are_occurrences_the_dea_found_and_a_plain_box_be
     assert [m.score for m in review.get("unknown vignette").accepted()] == [0.0]  # its label is not "unknown"
     assert not review.get("0").templates and not review.get("unknown vignette").templates
     assert review.total() == 4 and review.get("1").templates == ((200.0, 10.0, 220.0, 20.0),)
-    verdicts, _ = shape_verdicts(shapes)  # the window's reading of the same records: unreadable numbers as 0 too
+    verdicts, threshold = shape_verdicts(shapes)  # the window's reading of the same records: unreadable numbers as 0 too
     assert [v.detection_score for v in verdicts] == [pytest.approx(0.83), 0.0, 0.0, 0.0]
+    assert threshold is None
