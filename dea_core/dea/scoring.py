@@ -177,18 +177,21 @@ class AnomalyScorer:
         findings = [one.pose != pose or one.fit < self.fit_floor for one, (_, pose, _) in zip(laid, to_compare)]
         genuine_ink = [one for one, finding in zip(laid, findings) if not finding]
         for (found, _, where), one, finding in zip(to_compare, laid, findings):
+            # Where its sort was laid is the vignette's own box, truer than a detected one; not where it fits no better
+            # than a foreign piece.
+            box = one.placed_box if one.fit >= self.fit_floor else found.box
             if finding:
                 self._paint(heatmap, grey_page, [found.box, one.placed_box], where)
-                verdicts.append(Verdict(found.label, found.box, found.score, 1.0, True))
+                verdicts.append(Verdict(found.label, box, found.score, 1.0, True))
             else:
                 comparison = judge(one, typical[self.classes[found.label] - 1], neighbours_ink(one, genuine_ink))
                 # On its sort's genuine spread (redraw_training.sort_scales).
                 score = min(comparison.score * self.sort_scales.get(found.label, 1.0), 1.0)
                 _paste_region(heatmap, comparison.error, one.region)
-                verdicts.append(Verdict(found.label, found.box, found.score, round(score, 5),
-                                        score > self.threshold))
+                verdicts.append(Verdict(found.label, box, found.score, round(score, 5), score > self.threshold))
         placed = [one.placed_box for one in laid]  # where each redrawing was laid: the ink it explains
-        unknown = unknown_vignettes(image, [v.box for v in verdicts] + placed, self.crop_size, heatmap)
+        detected = [found.box for found, _, _ in to_compare]  # and as detected
+        unknown = unknown_vignettes(image, [v.box for v in verdicts] + placed + detected, self.crop_size, heatmap)
         heatmap = smoothed_map(heatmap, placed or [v.box for v in verdicts])
         return ScoredImage(verdicts + unknown, heatmap, heatmap.copy(), self.threshold)
 
