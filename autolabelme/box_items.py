@@ -163,9 +163,10 @@ class BoxItem(QGraphicsPolygonItem):
             pen.setStyle(Qt.DashDotLine)
         self.setPen(pen)
         fill = QColor(SELECTED_COLOUR if selected else self.spec.colour)
-        fill.setAlpha(70 if selected else (30 if style in (BoxStyle.REJECTED, BoxStyle.SUGGESTED, BoxStyle.FLAGGED)
-                                           else 0))
-        self.setBrush(QBrush(fill) if fill.alpha() else QBrush(Qt.NoBrush))
+        fill.setAlpha(70 if selected else {BoxStyle.REJECTED: 30, BoxStyle.SUGGESTED: 30, BoxStyle.FLAGGED: 150}.get(style, 0))
+        # A flagged vignette is hatched: its red is the red of an upright match too.
+        pattern = Qt.BDiagPattern if style is BoxStyle.FLAGGED and not selected else Qt.SolidPattern
+        self.setBrush(QBrush(fill, pattern) if fill.alpha() else QBrush(Qt.NoBrush))
         self.setZValue(10 if selected else {BoxStyle.OTHER_TEMPLATE: 1, BoxStyle.TEMPLATE: 3}.get(style, 2))
 
     def show_tag(self, on_screen_width: float, selected: bool) -> None:

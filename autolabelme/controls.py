@@ -31,7 +31,8 @@ from dea_core.matching.search_region import HEIGHTS_LIMIT
 
 LEGEND = ("<b style='color:#dc2828'>red</b> upright · <b style='color:#1e5adc'>blue</b> mirrored or flipped · "
           "<b style='color:#28a028'>green</b> turned<br><b style='color:#a000aa'>purple</b> template box · "
-          "<b style='color:#787878'>grey dashed</b> rejected (click to keep)")
+          "<b style='color:#787878'>grey dashed</b> rejected (click to keep)<br>"
+          "<b style='color:#c80000'>hatched, ⚠</b> flagged by the DEA (changed or unknown)")
 
 
 # The current label's line is cut here; the whole note is in its tooltip and in the label list.
@@ -153,8 +154,9 @@ class ControlsPane(QWidget):
         grid.addLayout(row, 5, 0, 1, 4)
         legend = QLabel(LEGEND)
         legend.setTextFormat(Qt.RichText)
-        legend.setFixedHeight(2 * legend.fontMetrics().lineSpacing() + 4)
-        legend.setToolTip("How each box is drawn: its colour says how the occurrence is turned.")
+        legend.setFixedHeight((LEGEND.count("<br>") + 1) * legend.fontMetrics().lineSpacing() + 4)
+        legend.setToolTip("How each box is drawn: its colour says how the occurrence is turned; a hatched box is one the "
+                          "DEA flagged.")
         grid.addWidget(legend, 6, 0, 1, 4)
         self.searched = QLabel()
         self.searched.setWordWrap(True)

@@ -3,6 +3,8 @@
 import json
 import shutil
 
+from PyQt5.QtCore import Qt
+
 from dea_core.matching.review import PageReview
 
 pytest_plugins = ["autolabelme.testing"]
@@ -120,3 +122,19 @@ def test_a_page_whose_dea_record_another_tool_wrote_opens_with_the_verdicts_it_c
         [("unknown vignette", (10.0, 20.0, 60.0, 70.0), 0.0, True)]
     assert scores.threshold == 0.0 and scores.model == "theirs.pt"
     assert page.read_bytes() == before
+
+
+def test_a_flagged_vignette_is_drawn_hatched_unlike_a_match_of_the_same_red(driver, window, page):
+    data = json.loads(page.read_text(encoding="utf-8"))
+    data["dea"] = {"threshold": 0.2, "model": "dea.pt",
+                   "unmatched": [{"label": "unknown vignette", "box": [10, 20, 60, 70], "anomaly": True,
+                                  "anomaly_score": 1.0, "unknown": True}]}
+    page.write_text(json.dumps(data), encoding="utf-8")
+    assert window.open_path(page)
+    driver.match_current(window)
+
+    items = window.page_view.boxes()
+    [flagged] = [item for key, item in items.items() if key[0] == "anomaly"]
+    others = [item for key, item in items.items() if key[0] != "anomaly"]
+    assert flagged.brush().style() == Qt.BDiagPattern
+    assert others and all(item.brush().style() != Qt.BDiagPattern for item in others)
