@@ -102,15 +102,17 @@ class AnomalyScorer:
                     cancel: Callable[[], bool] | None = None, score_threshold: float = SCORE_THRESHOLD) -> ScoredImage:
         """Check every vignette of a BGR uint8 page or crop (H, W, 3)."""
         detections = one_box_per_vignette(self.detector.detect_page(image, score_threshold, cancel=cancel))
-        return self.score_detections(image, detections, progress, cancel)
+        return self.score_detections(image, detections, progress, cancel, keep_boxes=False)
 
     @torch.no_grad()
     def score_detections(self, image: np.ndarray, detections: list[Detection],
                          progress: Callable[[int, int], None] | None = None,
-                         cancel: Callable[[], bool] | None = None) -> ScoredImage:
-        """Check given vignette boxes of a page (found by the detector, or boxed by hand or by matching)."""
+                         cancel: Callable[[], bool] | None = None, keep_boxes: bool = True) -> ScoredImage:
+        """Check given vignette boxes of a page (found by the detector, or boxed by hand or by matching). With the
+        redraw decoder, a verdict is boxed where the vignette's sort was laid on it (truer than a detector's box),
+        except on a box given with `keep_boxes` (a person's or a match's box stays theirs)."""
         if self.model.config.decoder == "redraw":
-            return self._score_redrawn(image, detections, progress, cancel)
+            return self._score_redrawn(image, detections, progress, cancel, keep_boxes)
         heatmap, ssim_heatmap = np.zeros(image.shape[:2], np.float32), np.zeros(image.shape[:2], np.float32)
         paper = paper_colour(image)
         verdicts = []
@@ -128,11 +130,12 @@ class AnomalyScorer:
 
     def _score_redrawn(self, image: np.ndarray, detections: list[Detection],
                        progress: Callable[[int, int], None] | None,
-                       cancel: Callable[[], bool] | None) -> ScoredImage:
+                       cancel: Callable[[], bool] | None, keep_boxes: bool) -> ScoredImage:
         """The redraw decoder's way (compare.py): each vignette against the genuine sort laid on it, and the
         detected sequence against the genuine layouts."""
         grey_page = to_gray(image)
         heatmap = np.zeros(image.shape[:2], np.float32)
+        kept = {id(d) for d in detections} if keep_boxes else set()  # found again in the layout's slots: not given
         detections = separate_vignettes(detections)
         detections = [detections[i] for i in reading_order([d.box for d in detections])]
         boxes = [d.box for d in detections]
@@ -179,7 +182,7 @@ class AnomalyScorer:
         for (found, _, where), one, finding in zip(to_compare, laid, findings):
             # Where its sort was laid is the vignette's own box, truer than a detected one; not where it fits no better
             # than a foreign piece.
-            box = one.placed_box if one.fit >= self.fit_floor else found.box
+            box = found.box if id(found) in kept or one.fit < self.fit_floor else one.placed_box
             if finding:
                 self._paint(heatmap, grey_page, [found.box, one.placed_box], where)
                 verdicts.append(Verdict(found.label, box, found.score, 1.0, True))

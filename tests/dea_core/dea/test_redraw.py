@@ -97,7 +97,7 @@ def test_a_detected_box_some_pixels_off_its_vignette_scores_as_the_true_box_does
     assert not any(v.unknown for v in scored.verdicts)
 
 
-def test_a_vignettes_verdict_is_boxed_where_its_sort_fits_it_truer_than_a_loose_or_half_detected_box(scorer, design):
+def test_a_detected_vignettes_verdict_is_boxed_where_its_sort_fits_and_a_given_box_stays_as_given(scorer, design):
     genuine = generate_sample(np.random.default_rng(SEED), design)
     x0, y0, x1, y1 = genuine.vignettes[0].box
     width, height = x1 - x0, y1 - y0
@@ -105,8 +105,11 @@ def test_a_vignettes_verdict_is_boxed_where_its_sort_fits_it_truer_than_a_loose_
     half = (x0, y0, x1, y0 + 0.5 * height)
     for given in (loose, half):
         boxes = [Detection(v.label, 1.0, given if i == 0 else v.box) for i, v in enumerate(genuine.vignettes)]
-        verdict = _verdict_on(scorer.score_detections(genuine.image, boxes).verdicts, given)
+        # As the detector's boxes (dea score): truer than the box the detector gave.
+        verdict = _verdict_on(scorer.score_detections(genuine.image, boxes, keep_boxes=False).verdicts, given)
         assert _iou(verdict.box, genuine.vignettes[0].box) > max(0.85, _iou(given, genuine.vignettes[0].box) + 0.1)
+        # As a person's boxes (AutoLabelme's "boxes of the page"): the verdict is on the box they drew.
+        assert any(v.box == given for v in scorer.score_detections(genuine.image, boxes).verdicts)
 
 
 def test_a_genuine_vignette_whose_detected_box_holds_only_its_top_half_is_no_finding(scorer, design):
