@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -79,6 +79,12 @@ class ShapeList(QTreeWidget):
         self.itemClicked.connect(self._clicked)
         self.itemChanged.connect(self._changed)
         self._filling = False
+
+    def sizeHint(self) -> QSize:
+        """Wide enough for a box's kind, a turned pose and its score unclipped (the dock starts at this width)."""
+        metrics, hint = self.fontMetrics(), super().sizeHint()
+        text = sum(metrics.horizontalAdvance(t) for t in ("template's own", "turned 180°", "0.00"))
+        return QSize(max(hint.width(), text + self.indentation() + 64), hint.height())
 
     def show_review(self, review: PageReview, hidden: set[str], selected: object = None) -> None:
         self._filling = True

@@ -71,3 +71,17 @@ def test_the_shape_list_keeps_pose_and_score_in_view_in_a_narrow_dock(driver, wi
     # The score column ends inside the view and is wide enough for its longest score.
     assert header.sectionPosition(2) + header.sectionSize(2) <= shapes.viewport().width()
     assert header.sectionSize(2) >= widest_score
+
+
+def test_the_shape_list_starts_wide_enough_to_show_each_boxs_kind_pose_and_score_unclipped(driver, window, page):
+    window.open_path(page)
+    driver.match_current(window)
+    tree = window.shape_list
+    metrics = tree.fontMetrics()
+    top = tree.topLevelItem(0)
+    rows = [top.child(i) for i in range(top.childCount())]
+    assert {row.text(0) for row in rows} >= {"template", "template's own", "found"}
+    assert any(row.text(1) == "turned 180°" for row in rows)
+    for column, indent in ((0, tree.indentation()), (1, 0), (2, 0)):
+        widest = max(metrics.horizontalAdvance(row.text(column)) for row in rows)
+        assert widest + indent < tree.columnWidth(column), (column, widest, tree.columnWidth(column))
