@@ -163,6 +163,8 @@ def test_renaming_a_label_renames_its_boxes(driver, window, page, dialogs):
 
 
 def test_wheel_zooms_under_the_pointer_keys_zoom_and_fit_and_a_drag_pans(driver, window, page, qtbot):
+    window.resize(1500, 800)  # a page view wide enough for a point off its centre and far from its edges
+    qtbot.waitUntil(lambda: window.page_view.viewport().width() > 500)
     window.open_path(page)
     view = window.page_view
     fit = view.current_scale()
