@@ -147,7 +147,8 @@ class MainWindow(ResultsMixin, QMainWindow):
         column.addWidget(self.hint)
         column.addWidget(self.scan_list, 1)
         column.addWidget(self.options_pane)
-        left.setMinimumWidth(LEFT_COLUMN_WIDTH)
+        # Never narrower than its buttons' labels (a fixed width clipped 'Choose Target (Reference)...').
+        left.setMinimumWidth(max(LEFT_COLUMN_WIDTH, left.minimumSizeHint().width()))
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.compare)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from PyQt5.QtCore import QSettings, Qt
-from PyQt5.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from PyQt5.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QPushButton
 
 from autolabelme.main_window import MainWindow as AutoLabelmeWindow
 from dea_core.io.images import read_image
@@ -418,3 +418,13 @@ def test_difference_view_shows_where_the_alignment_is_interpolated(qtbot, window
     paper = interpolated & (plain.min(axis=2) == 255)
     assert (picture[paper][:, 0] < picture[paper][:, 2]).all()
     assert "interpolated" in window.compare.caption.text()
+
+
+def test_the_left_columns_buttons_show_their_whole_labels_in_the_smallest_window(window, qtbot):
+    window.resize(200, 200)  # the window keeps its minimum size
+    qtbot.wait(50)
+    left = window.centralWidget().widget(0)
+    buttons = left.findChildren(QPushButton)
+    assert any(b.text().startswith("Choose Target") for b in buttons)
+    for button in buttons:
+        assert button.width() > button.fontMetrics().horizontalAdvance(button.text()), button.text()
